@@ -179,7 +179,9 @@ class ItopClient:
         except (json.JSONDecodeError, UnicodeDecodeError):
             excerpt = response.text[:200].strip()
             raise ItopNotRestEndpoint(
-                f"iTop's answer to {operation} is not JSON", body_excerpt=excerpt, operation=operation
+                f"iTop's answer to {operation} is not JSON",
+                body_excerpt=excerpt,
+                operation=operation,
             ) from None
         if not isinstance(body, dict) or "code" not in body:
             raise ItopNotRestEndpoint(
@@ -272,7 +274,9 @@ def _objects(body: Mapping[str, Any]) -> list[ItopObject]:
     # `objects` is a map keyed "Class::id", or null when nothing matched (quirk 6).
     raw = body.get("objects") or {}
     return [
-        ItopObject(class_=str(obj.get("class")), key=str(obj.get("key")), fields=obj.get("fields") or {})
+        ItopObject(
+            class_=str(obj.get("class")), key=str(obj.get("key")), fields=obj.get("fields") or {}
+        )
         for obj in raw.values()
     ]
 

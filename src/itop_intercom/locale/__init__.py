@@ -1,1 +1,27 @@
-"""locale"""
+"""Texts shown to agents and end users, in English and French (as the PHP extension).
+
+Screens never hard-code a sentence: they ask `Texts` for a key, so a missing translation is a
+KeyError in the tests rather than an English phrase in a French Inbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itop_intercom.locale.en import TEXTS as EN
+from itop_intercom.locale.fr import TEXTS as FR
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "fr": FR}
+
+
+class Texts:
+    def __init__(self, language: str) -> None:
+        self.language = language if language in CATALOGS else "en"
+        self._catalog = CATALOGS[self.language]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self._catalog[key].format(**values)
+
+
+def texts(language: str) -> Texts:
+    return Texts(language)

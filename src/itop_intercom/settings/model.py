@@ -23,6 +23,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from itop_intercom.settings.form import (
+    DEFAULT_FORM_ATTRIBUTES,
+    FormFieldSettings,
+    check_placeholders,
+    default_fields,
+)
+
 Region = Literal["us", "eu", "au"]
 Language = Literal["en", "fr"]
 
@@ -128,9 +135,7 @@ class IntercomSettings(_Section):
                 self.client_secret_file, "intercom.client_secret"
             )
         if self.access_token is None:
-            self.access_token = _read_secret_file(
-                self.access_token_file, "intercom.access_token"
-            )
+            self.access_token = _read_secret_file(self.access_token_file, "intercom.access_token")
         return self
 
 
@@ -160,6 +165,12 @@ class TicketSettings(_Section):
     )
     origin: str = "chat"
     """Value of `origin` for tickets created from the Inbox."""
+    origin_fallback: str | None = None
+    """`origin` used when iTop does not allow `origin` (older datamodels have no `chat`);
+    empty: left to iTop's default."""
+    link_store: Literal["auto", "itop", "local"] = "auto"
+    """Where links live: `itop` (the extension's `intercom_*` fields), `local` (our database),
+    or `auto`: iTop when the ticket class has the fields, else local."""
 
     @field_validator("attributes_mapping")
     @classmethod
@@ -177,7 +188,30 @@ class TicketSettings(_Section):
 
 
 class CreateTicketSettings(_Section):
-    form_attributes: list[str] = Field(default_factory=lambda: ["title", "description", "urgency"])
+    form_attributes: list[str] = Field(default_factory=lambda: list(DEFAULT_FORM_ATTRIBUTES))
+    """Attributes offered in the creation form, on top of the mandatory ones without a value."""
+    fields: dict[str, FormFieldSettings] = Field(default_factory=default_fields)
+    """How each attribute is offered (see `settings.form`); merged over the defaults."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: object) -> object:
+        # A table for a standard attribute changes only the keys it gives (e.g. a label).
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, object] = dict(default_fields())
+        for attcode, given in value.items():
+            base = merged.get(attcode)
+            if isinstance(given, dict) and isinstance(base, FormFieldSettings):
+                merged[attcode] = {**base.model_dump(exclude_defaults=True), **given}
+            else:
+                merged[attcode] = given
+        return merged
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> CreateTicketSettings:
+        check_placeholders(self.fields)
+        return self
 
 
 class SearchTicketSettings(_Section):

@@ -1,0 +1,111 @@
+"""Which iTop person the conversation's contact is.
+
+The chat widget stores `itop_contact_class` / `itop_contact_id` on the Intercom contact; contacts
+that came another way (email, another site) only have an email, so we fall back to it. Several
+active persons with that email are not guessed: the agent picks one and the choice is kept for
+the conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+
+from itop_intercom.inbox.context import ScreenContext
+from itop_intercom.itop.people import Person, person_by_id, persons_by_email
+from itop_intercom.store.tables import conversation_people
+
+MatchKind = Literal["found", "none", "ambiguous", "no_email"]
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    kind: MatchKind
+    person: Person | None = None
+    candidates: list[Person] = field(default_factory=list)
+    email: str = ""
+    person_ref: tuple[str, int] | None = None
+    """(class, id) known without asking iTop (custom attributes or a remembered choice)."""
+
+    @property
+    def person_id(self) -> int | None:
+        if self.person is not None:
+            return self.person.id
+        return self.person_ref[1] if self.person_ref else None
+
+
+def _from_custom_attributes(ctx: ScreenContext) -> tuple[str, int] | None:
+    contact = ctx.request.contact
+    if contact is None:
+        return None
+    attributes = contact.custom_attributes or {}
+    class_ = attributes.get("itop_contact_class")
+    raw_id = attributes.get("itop_contact_id")
+    if not class_ or raw_id in (None, ""):
+        return None
+    try:
+        person_id = int(str(raw_id))
+    except ValueError:
+        return None
+    if not str(class_).isidentifier():
+        return None
+    return str(class_), person_id
+
+
+async def remembered_choice(ctx: ScreenContext) -> tuple[str, int] | None:
+    query = sa.select(conversation_people.c.person_class, conversation_people.c.person_id).where(
+        conversation_people.c.workspace_id == ctx.workspace.id,
+        conversation_people.c.conversation_id == ctx.conversation_id,
+    )
+    async with ctx.services.engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return (str(row.person_class), int(row.person_id)) if row else None
+
+
+async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int) -> None:
+    values = {
+        "workspace_id": ctx.workspace.id,
+        "conversation_id": ctx.conversation_id,
+        "person_class": person_class,
+        "person_id": person_id,
+        "chosen_at": datetime.now(UTC),
+        "chosen_by": ctx.agent_label,
+    }
+    async with ctx.services.engine.begin() as conn:
+        await conn.execute(
+            sa.delete(conversation_people).where(
+                conversation_people.c.workspace_id == ctx.workspace.id,
+                conversation_people.c.conversation_id == ctx.conversation_id,
+            )
+        )
+        await conn.execute(sa.insert(conversation_people).values(**values))
+
+
+async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
+    """The person when it is known without searching iTop by email (no iTop call)."""
+    ref = _from_custom_attributes(ctx) or await remembered_choice(ctx)
+    return PersonMatch("found", person_ref=ref) if ref else None
+
+
+async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
+    """Find the contact's person; with `load`, also read it when only its id is known."""
+    quick = await quick_match(ctx)
+    if quick is not None and quick.person_ref is not None:
+        if not load:
+            return quick
+        person = await person_by_id(ctx.services.itop, *quick.person_ref)
+        if person is not None:
+            return PersonMatch("found", person=person, person_ref=quick.person_ref)
+    contact = ctx.request.contact
+    email = (contact.email or "").strip() if contact else ""
+    if not email:
+        return PersonMatch("no_email")
+    candidates = await persons_by_email(ctx.services.itop, email)
+    if len(candidates) == 1:
+        return PersonMatch("found", person=candidates[0], email=email)
+    if not candidates:
+        return PersonMatch("none", email=email)
+    return PersonMatch("ambiguous", candidates=candidates, email=email)

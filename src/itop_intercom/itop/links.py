@@ -1,0 +1,288 @@
+"""Where the conversation ↔ ticket links and sync flags live.
+
+With the extension's datamodel installed, links are the ticket's own `intercom_ref`,
+`intercom_url` and `intercom_sync_activated` fields, exactly as the PHP extension keeps them, so
+both can run side by side during a migration. On an unmodified iTop they live in our database.
+Screens and the sync worker only see `LinkStore`, so behaviour is the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from itop_intercom.itop.client import ItopClient, ItopObject
+from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.tickets import Tickets
+from itop_intercom.store.tables import ticket_links
+
+SyncState = Literal["none", "active", "paused", "partial"]
+
+
+@dataclass(frozen=True)
+class LinkedTicket:
+    ticket: ItopObject
+    sync_enabled: bool
+
+
+@dataclass(frozen=True)
+class LinkedTickets:
+    tickets: list[LinkedTicket]
+    total: int
+
+    @property
+    def sync_state(self) -> SyncState:
+        if not self.tickets:
+            return "none"
+        flags = {t.sync_enabled for t in self.tickets}
+        if flags == {True}:
+            return "active"
+        if flags == {False}:
+            return "paused"
+        return "partial"
+
+
+@dataclass(frozen=True)
+class TicketLink:
+    conversation_id: str
+    workspace_id: str | None
+    sync_enabled: bool
+
+
+class LinkStore(Protocol):
+    kind: Literal["itop", "local"]
+
+    async def linked(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        *,
+        limit: int = 30,
+        page: int = 1,
+        extra_fields: Sequence[str] = (),
+    ) -> LinkedTickets: ...
+
+    async def link(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        ticket_id: int,
+        conversation_url: str,
+        linked_by: str,
+    ) -> None: ...
+
+    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int: ...
+
+    async def link_of(self, ticket_id: int) -> TicketLink | None: ...
+
+    def creation_fields(self, conversation_id: str, conversation_url: str) -> dict[str, Any]: ...
+
+    async def after_create(
+        self, workspace_id: str, conversation_id: str, ticket_id: int, linked_by: str
+    ) -> None: ...
+
+    async def synced_ticket_ids(self, workspace_id: str, conversation_id: str) -> list[int]: ...
+
+
+class ItopFieldLinkStore:
+    kind: Literal["itop", "local"] = "itop"
+
+    def __init__(self, tickets: Tickets) -> None:
+        self.tickets = tickets
+        self._ref = tickets.attr("intercom_ref")
+        self._url = tickets.attr("intercom_url")
+        self._sync = tickets.attr("intercom_sync_activated")
+
+    async def linked(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        *,
+        limit: int = 30,
+        page: int = 1,
+        extra_fields: Sequence[str] = (),
+    ) -> LinkedTickets:
+        page_ = await self.tickets.by_conversation(
+            conversation_id, limit=limit, page=page, extra_fields=extra_fields
+        )
+        return LinkedTickets(
+            [LinkedTicket(t, t.get(self._sync) == "yes") for t in page_.tickets], page_.total
+        )
+
+    async def link(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        ticket_id: int,
+        conversation_url: str,
+        linked_by: str,
+    ) -> None:
+        await self.tickets.set_fields(
+            ticket_id,
+            self.creation_fields(conversation_id, conversation_url),
+            comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
+        )
+
+    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
+        linked = await self.linked(workspace_id, conversation_id, limit=100)
+        value = "yes" if enabled else "no"
+        for item in linked.tickets:
+            if item.sync_enabled != enabled:
+                await self.tickets.set_fields(
+                    item.ticket.id,
+                    {self._sync: value},
+                    comment=f"itop-intercom: sync {'resumed' if enabled else 'paused'}",
+                )
+        return len(linked.tickets)
+
+    async def link_of(self, ticket_id: int) -> TicketLink | None:
+        ticket = await self.tickets.get(ticket_id, ["id", self._ref, self._sync])
+        if ticket is None or not ticket.get(self._ref):
+            return None
+        return TicketLink(ticket.get(self._ref), None, ticket.get(self._sync) == "yes")
+
+    def creation_fields(self, conversation_id: str, conversation_url: str) -> dict[str, Any]:
+        return {self._ref: conversation_id, self._url: conversation_url, self._sync: "yes"}
+
+    async def after_create(
+        self, workspace_id: str, conversation_id: str, ticket_id: int, linked_by: str
+    ) -> None:
+        return None
+
+    async def synced_ticket_ids(self, workspace_id: str, conversation_id: str) -> list[int]:
+        linked = await self.linked(workspace_id, conversation_id, limit=100)
+        return [t.ticket.id for t in linked.tickets if t.sync_enabled]
+
+
+class LocalLinkStore:
+    kind: Literal["itop", "local"] = "local"
+
+    def __init__(self, tickets: Tickets, engine: AsyncEngine) -> None:
+        self.tickets = tickets
+        self.engine = engine
+
+    async def _rows(self, workspace_id: str, conversation_id: str) -> list[sa.Row[Any]]:
+        query = (
+            sa.select(ticket_links.c.ticket_id, ticket_links.c.sync_enabled)
+            .where(
+                ticket_links.c.workspace_id == workspace_id,
+                ticket_links.c.conversation_id == conversation_id,
+                ticket_links.c.ticket_class == self.tickets.class_,
+            )
+            .order_by(ticket_links.c.ticket_id.desc())
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+    async def linked(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        *,
+        limit: int = 30,
+        page: int = 1,
+        extra_fields: Sequence[str] = (),
+    ) -> LinkedTickets:
+        rows = await self._rows(workspace_id, conversation_id)
+        window = rows[(page - 1) * limit : page * limit]
+        flags = {int(r.ticket_id): bool(r.sync_enabled) for r in window}
+        found = await self.tickets.by_ids(list(flags), extra_fields=extra_fields)
+        # A ticket deleted in iTop simply disappears from the list.
+        items = [LinkedTicket(t, flags[t.id]) for t in found.tickets if t.id in flags]
+        items.sort(key=lambda item: item.ticket.id, reverse=True)
+        return LinkedTickets(items, len(rows))
+
+    async def link(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        ticket_id: int,
+        conversation_url: str,
+        linked_by: str,
+    ) -> None:
+        await self._upsert(workspace_id, conversation_id, ticket_id, linked_by)
+
+    async def _upsert(
+        self, workspace_id: str, conversation_id: str, ticket_id: int, linked_by: str
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                sa.delete(ticket_links).where(
+                    ticket_links.c.ticket_class == self.tickets.class_,
+                    ticket_links.c.ticket_id == ticket_id,
+                )
+            )
+            await conn.execute(
+                sa.insert(ticket_links).values(
+                    workspace_id=workspace_id,
+                    conversation_id=conversation_id,
+                    ticket_class=self.tickets.class_,
+                    ticket_id=ticket_id,
+                    sync_enabled=True,
+                    linked_at=datetime.now(UTC),
+                    linked_by=linked_by,
+                )
+            )
+
+    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                sa.update(ticket_links)
+                .where(
+                    ticket_links.c.workspace_id == workspace_id,
+                    ticket_links.c.conversation_id == conversation_id,
+                    ticket_links.c.ticket_class == self.tickets.class_,
+                )
+                .values(sync_enabled=enabled)
+            )
+            return int(result.rowcount or 0)
+
+    async def link_of(self, ticket_id: int) -> TicketLink | None:
+        query = sa.select(ticket_links).where(
+            ticket_links.c.ticket_class == self.tickets.class_,
+            ticket_links.c.ticket_id == ticket_id,
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return TicketLink(row.conversation_id, row.workspace_id, bool(row.sync_enabled))
+
+    def creation_fields(self, conversation_id: str, conversation_url: str) -> dict[str, Any]:
+        return {}
+
+    async def after_create(
+        self, workspace_id: str, conversation_id: str, ticket_id: int, linked_by: str
+    ) -> None:
+        await self._upsert(workspace_id, conversation_id, ticket_id, linked_by)
+
+    async def synced_ticket_ids(self, workspace_id: str, conversation_id: str) -> list[int]:
+        return [
+            int(r.ticket_id)
+            for r in await self._rows(workspace_id, conversation_id)
+            if r.sync_enabled
+        ]
+
+
+async def has_link_fields(client: ItopClient, tickets: Tickets) -> bool:
+    """Whether the ticket class carries the extension's three `intercom_*` fields."""
+    fields = ",".join(
+        [
+            "id",
+            tickets.attr("intercom_ref"),
+            tickets.attr("intercom_url"),
+            tickets.attr("intercom_sync_activated"),
+        ]
+    )
+    try:
+        await client.get(tickets.class_, f"SELECT {tickets.class_} WHERE id = 0", fields)
+    except ItopApiError as exc:
+        if exc.code == 100:
+            return False
+        raise
+    return True

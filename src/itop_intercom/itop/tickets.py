@@ -1,0 +1,142 @@
+"""Ticket operations on iTop, parameterised by the ticket settings (class, attribute mapping).
+
+Only explicit `output_fields` are requested: iTop then loads only those columns, and update
+answers would otherwise echo whole case logs (quirk 24).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from itop_intercom.itop import oql
+from itop_intercom.itop.client import GetResult, ItopClient, ItopObject
+from itop_intercom.settings.model import Settings
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[ItopObject]
+    total: int
+
+
+class Tickets:
+    def __init__(self, client: ItopClient, settings: Settings) -> None:
+        self.client = client
+        self.class_ = oql.identifier(settings.ticket.class_)
+        self._mapping = settings.ticket.attributes_mapping
+        self._excluded = settings.search_ticket.excluded_states
+        self.subtitle_attribute = settings.search_ticket.subtitle_attribute
+
+    def attr(self, logical: str) -> str:
+        return oql.identifier(self._mapping[logical])
+
+    def list_fields(self, *extra: str) -> str:
+        fields = ["id", "ref", "friendlyname", self.attr("status"), self.subtitle_attribute]
+        fields.extend(extra)
+        return ",".join(dict.fromkeys(fields))
+
+    async def _page(self, query: str, fields: str, limit: int, page: int) -> TicketPage:
+        result: GetResult = await self.client.get(
+            self.class_, query, fields, limit=limit, page=page
+        )
+        return TicketPage(result.objects, result.total)
+
+    async def ongoing_of_caller(
+        self, caller_id: int, *, limit: int = 30, page: int = 1, extra_fields: Sequence[str] = ()
+    ) -> TicketPage:
+        query = f"SELECT {self.class_} WHERE {self.attr('caller_id')} = {oql.integer(caller_id)}"
+        if self._excluded:
+            query += f" AND {self.attr('status')} NOT IN {oql.in_list(self._excluded)}"
+        return await self._page(query, self.list_fields(*extra_fields), limit, page)
+
+    async def by_conversation(
+        self,
+        conversation_id: str,
+        *,
+        limit: int = 30,
+        page: int = 1,
+        extra_fields: Sequence[str] = (),
+    ) -> TicketPage:
+        """Tickets whose `intercom_ref` field holds the conversation (extension datamodel)."""
+        query = (
+            f"SELECT {self.class_} WHERE {self.attr('intercom_ref')} = {oql.quote(conversation_id)}"
+        )
+        fields = self.list_fields(self.attr("intercom_sync_activated"), *extra_fields)
+        return await self._page(query, fields, limit, page)
+
+    async def by_ids(self, ids: Sequence[int], *, extra_fields: Sequence[str] = ()) -> TicketPage:
+        if not ids:
+            return TicketPage([], 0)
+        id_list = ", ".join(oql.integer(i) for i in ids)
+        query = f"SELECT {self.class_} WHERE id IN ({id_list})"
+        result = await self.client.get(self.class_, query, self.list_fields(*extra_fields))
+        return TicketPage(result.objects, result.total)
+
+    async def get(self, ticket_id: int, fields: Sequence[str]) -> ItopObject | None:
+        query = f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
+        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+        return result.objects[0] if result.objects else None
+
+    async def create(self, fields: Mapping[str, Any], *, comment: str) -> ItopObject:
+        return await self.client.create(
+            self.class_, fields, "id,ref,friendlyname,org_id", comment=comment
+        )
+
+    async def set_fields(self, ticket_id: int, fields: Mapping[str, Any], *, comment: str) -> None:
+        await self.client.update(self.class_, ticket_id, fields, "id", comment=comment)
+
+    async def add_caselog_entry(
+        self,
+        ticket_id: int,
+        log_attcode: str,
+        message_html: str,
+        *,
+        author_email: str | None,
+        author_label: str,
+        date: datetime,
+        comment: str,
+    ) -> None:
+        """Append one entry on behalf of the user with `author_email`, or under a free name.
+
+        `user_id` as a search object lets iTop find the user in the same call (051); with
+        `author_email=None` the entry is written with `user_id: 0` and the label verbatim (052).
+        Both need the Administrator profile (054). Never `items`: it replaces the log (062).
+        """
+        item: dict[str, Any] = {
+            "message": message_html,
+            "format": "html",
+            "date": date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if author_email:
+            item["user_id"] = {"email": author_email}
+        else:
+            item["user_id"] = 0
+            item["user_login"] = author_label
+        await self.client.update(
+            self.class_, ticket_id, {log_attcode: {"add_item": item}}, "id", comment=comment
+        )
+
+    async def create_attachment(
+        self,
+        ticket_id: int,
+        org_id: int,
+        filename: str,
+        mimetype: str,
+        data_b64: str,
+        *,
+        comment: str,
+    ) -> ItopObject:
+        return await self.client.create(
+            "Attachment",
+            {
+                "item_class": self.class_,
+                "item_id": ticket_id,
+                "item_org_id": org_id,
+                "contents": {"data": data_b64, "filename": filename, "mimetype": mimetype},
+            },
+            "id",
+            comment=comment,
+        )

@@ -1,0 +1,74 @@
+"""Structured logging: JSON lines when not on a terminal, readable text on one.
+
+A processor drops any value whose key looks like a secret and masks known secret values, so a
+mistake elsewhere (logging a settings object, an exception that quotes a header) cannot leak a
+token into the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(token|secret|password|authorization|signature|auth)", re.I)
+_known_secrets: set[str] = set()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Values that must never be printed, whatever key they hide under."""
+    _known_secrets.update(v for v in values if v and len(v) >= 4)
+
+
+def mask(text: str) -> str:
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        value = event[key]
+        if _SECRET_KEYS.search(key) and key not in ("event",):
+            event[key] = "***"
+        elif isinstance(value, str):
+            event[key] = mask(value)
+    return event
+
+
+def configure(level: str = "info", fmt: str = "auto") -> None:
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _scrub,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries that log through `logging` (uvicorn, alembic, httpx) go to the same stream.
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

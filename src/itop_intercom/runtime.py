@@ -1,0 +1,133 @@
+"""The long-lived objects of one service instance, built once and shared by every request.
+
+Tests build it with fake transports; `serve` and `worker` build it from the settings alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from itop_intercom.intercom.client import IntercomClient
+from itop_intercom.itop.client import ItopClient
+from itop_intercom.itop.links import (
+    ItopFieldLinkStore,
+    LinkStore,
+    LocalLinkStore,
+    has_link_fields,
+)
+from itop_intercom.itop.tickets import Tickets
+from itop_intercom.logs import register_secrets
+from itop_intercom.metrics import Metrics
+from itop_intercom.settings.model import ResolvedWorkspace, Settings
+from itop_intercom.store.db import create_engine
+
+
+class NotConfigured(Exception):
+    """A setting the operation needs is missing (reported to the admin, never a crash)."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    metrics: Metrics
+    itop_transport: httpx.AsyncBaseTransport | None = None
+    intercom_transport: httpx.AsyncBaseTransport | None = None
+    _itop: ItopClient | None = None
+    _tickets: Tickets | None = None
+    _link_store: LinkStore | None = None
+    _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+
+    @property
+    def itop(self) -> ItopClient:
+        if self._itop is None:
+            rest_url = self.settings.itop.rest_url
+            token = self.settings.itop.token
+            if rest_url is None or token is None:
+                raise NotConfigured("itop.url and itop.token must be set")
+            self._itop = ItopClient(
+                rest_url,
+                token.get_secret_value(),
+                version=self.settings.itop.rest_version,
+                timeout=self.settings.itop.timeout_seconds,
+                read_retries=self.settings.itop.read_retries,
+                verify_tls=self.settings.itop.verify_tls,
+                transport=self.itop_transport,
+                observer=self.metrics.observe_itop,
+            )
+        return self._itop
+
+    @property
+    def tickets(self) -> Tickets:
+        if self._tickets is None:
+            self._tickets = Tickets(self.itop, self.settings)
+        return self._tickets
+
+    async def link_store(self) -> LinkStore:
+        """The configured store; with `auto`, decided once by asking iTop about its fields."""
+        if self._link_store is not None:
+            return self._link_store
+        async with self._link_store_lock:
+            if self._link_store is None:
+                choice = self.settings.ticket.link_store
+                if choice == "auto":
+                    choice = "itop" if await has_link_fields(self.itop, self.tickets) else "local"
+                self._link_store = (
+                    ItopFieldLinkStore(self.tickets)
+                    if choice == "itop"
+                    else LocalLinkStore(self.tickets, self.engine)
+                )
+        return self._link_store
+
+    def intercom(self, workspace: ResolvedWorkspace) -> IntercomClient:
+        client = self._intercom.get(workspace.id)
+        if client is None:
+            if workspace.access_token is None:
+                raise NotConfigured(f"no Intercom access token for workspace {workspace.id}")
+            api_base = self.settings.intercom.api_base
+            client = IntercomClient(
+                workspace.access_token.get_secret_value(),
+                region=workspace.region,
+                api_base=str(api_base) if api_base else None,
+                api_version=self.settings.intercom.api_version,
+                timeout=self.settings.intercom.timeout_seconds,
+                transport=self.intercom_transport,
+                observer=self.metrics.observe_intercom,
+            )
+            self._intercom[workspace.id] = client
+        return client
+
+    async def aclose(self) -> None:
+        if self._itop is not None:
+            await self._itop.aclose()
+        for client in self._intercom.values():
+            await client.aclose()
+        await self.engine.dispose()
+
+
+def secrets_of(settings: Settings) -> list[str | None]:
+    values = [settings.itop.token, settings.intercom.client_secret, settings.intercom.access_token]
+    for ws in settings.workspaces.values():
+        values += [ws.client_secret, ws.access_token]
+    return [v.get_secret_value() if v is not None else None for v in values]
+
+
+def build_services(
+    settings: Settings,
+    *,
+    itop_transport: httpx.AsyncBaseTransport | None = None,
+    intercom_transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    register_secrets(secrets_of(settings))
+    return Services(
+        settings=settings,
+        engine=create_engine(settings.database_url),
+        metrics=Metrics(),
+        itop_transport=itop_transport,
+        intercom_transport=intercom_transport,
+    )

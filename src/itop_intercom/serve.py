@@ -1,0 +1,54 @@
+"""Running the service: migrations, logging, uvicorn, and the embedded sync worker."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from itop_intercom.app import create_app
+from itop_intercom.logs import configure, get_logger
+from itop_intercom.runtime import build_services
+from itop_intercom.settings.model import Settings
+from itop_intercom.store.db import upgrade
+from itop_intercom.urls import developer_hub_urls
+
+log = get_logger("itop_intercom.serve")
+
+
+def run(settings: Settings, *, host: str | None, port: int | None, with_worker: bool) -> int:
+    configure(settings.log_level, settings.log_format)
+    upgrade(settings.database_url)
+    services = build_services(settings)
+    background = None
+    if with_worker and settings.sync.worker_in_serve:
+        from itop_intercom.sync.worker import start_in_app
+
+        background = start_in_app
+    app = create_app(services, background=background)
+    host = host or settings.server.host
+    port = port or settings.server.port
+    from itop_intercom.app import readiness_problems
+
+    for problem in readiness_problems(services):
+        log.warning("not ready", problem=problem)
+    if settings.public_url is not None:
+        urls = developer_hub_urls(settings)
+        log.info(
+            "intercom urls", initialize=urls.initialize, submit=urls.submit, webhooks=urls.webhooks
+        )
+    log.info(
+        "starting",
+        host=host,
+        port=port,
+        database=services.engine.url.get_backend_name(),
+        worker=background is not None,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0

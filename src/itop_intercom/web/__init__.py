@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the routes: request guards and the access log."""

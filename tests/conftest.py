@@ -1,0 +1,162 @@
+"""Shared fixtures: settings, both databases, the fakes, and an app wired to them.
+
+Every test that touches the database runs twice, on SQLite and on PostgreSQL (the server on the
+machine; `scripts/test` starts it). Set ITOP_INTERCOM_TEST_POSTGRES_URL to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from itop_intercom.app import create_app
+from itop_intercom.runtime import Services, build_services
+from itop_intercom.settings.model import Settings
+from itop_intercom.store import db as store_db
+from itop_intercom.store.tables import metadata
+from tests.fakes.intercom import FakeIntercom
+from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+
+WORKSPACE = "ws4test1"
+OTHER_WORKSPACE = "ws4test2"
+CLIENT_SECRET = "cs-test-5b1e0f3d9a7c"
+OTHER_CLIENT_SECRET = "cs-other-8d2c4e6f1a3b"
+ACCESS_TOKEN = "intercom-test-token"
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ITOP_INTERCOM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("ITOP_INTERCOM_") and name != "ITOP_INTERCOM_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+# -- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    store_db.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_database() -> Iterator[str]:
+    name = f"itop_intercom_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        store_db.sync_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://")),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    async_url = url.replace("postgresql://", "postgresql+psycopg://")
+    store_db.upgrade(async_url)
+    yield async_url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "itop-intercom.sqlite3"
+        shutil.copy(_sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("_postgres_database")
+    engine = sa.create_engine(store_db.sync_url(url))
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+# -- settings and fakes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_itop() -> FakeItop:
+    return FakeItop(instance="intercom")
+
+
+@pytest.fixture
+def fake_intercom() -> FakeIntercom:
+    return FakeIntercom(workspace_id=WORKSPACE)
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(database_url: str) -> SettingsFactory:
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "public_url": "https://itop-intercom.test",
+            "database": {"url": database_url},
+            "itop": {"url": "http://itop.test/", "token": ADMIN_TOKEN, "rest_version": "1.4"},
+            "intercom": {"client_secret": CLIENT_SECRET, "access_token": ACCESS_TOKEN,
+                         "api_base": "http://intercom.test"},
+            "workspaces": {
+                WORKSPACE: {"scope": "SELECT Person"},
+                OTHER_WORKSPACE: {"scope": "SELECT Person", "client_secret": OTHER_CLIENT_SECRET,
+                                  "language": "fr"},
+            },
+            "sync": {"settle_seconds": 0},
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(values.get(key), dict):
+                values[key] = {**values[key], **value}
+            else:
+                values[key] = value
+        return Settings(**values)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: SettingsFactory) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, fake_itop: FakeItop, fake_intercom: FakeIntercom
+) -> AsyncIterator[Services]:
+    built = build_services(
+        settings,
+        itop_transport=fake_itop.transport(),
+        intercom_transport=fake_intercom.transport(),
+    )
+    yield built
+    await built.aclose()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services, on_shutdown_close=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as http:
+        yield http
