@@ -70,16 +70,17 @@ def home_items(response: httpx.Response) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in first_list["items"]}
 
 
-def seed_tickets(fake: FakeItop) -> None:
-    # Two tickets linked to the conversation (sync on), three ongoing for Agatha (one of them
-    # linked), one closed ticket that is not ongoing.
-    fake.add_ticket(title="Printer", caller_id=15, org_id=3, status="new",
+def seed_tickets(fake: FakeItop) -> list[int]:
+    """Two tickets linked to the conversation (sync on), three ongoing for Agatha (one of them
+    linked), one closed ticket that is not ongoing. Returns the ids of the linked ones."""
+    first = fake.add_ticket(title="Printer", caller_id=15, org_id=3, status="new",
                     intercom_ref=CONVERSATION, intercom_sync_activated="yes")
-    fake.add_ticket(title="Mail", caller_id=7, org_id=2, status="assigned",
+    second = fake.add_ticket(title="Mail", caller_id=7, org_id=2, status="assigned",
                     intercom_ref=CONVERSATION, intercom_sync_activated="yes")
     fake.add_ticket(title="VPN", caller_id=15, org_id=3, status="assigned")
     fake.add_ticket(title="Laptop", caller_id=15, org_id=3, status="pending")
     fake.add_ticket(title="Old", caller_id=15, org_id=3, status="closed")
+    return [first, second]
 
 
 async def test_initialize_answers_home_with_counts_from_itop(
@@ -188,15 +189,14 @@ async def test_slow_itop_gives_a_retry_canvas_within_the_budget(
 async def test_submit_pause_flips_sync_and_shows_home(
     client: httpx.AsyncClient, fake_itop: FakeItop
 ) -> None:
-    seed_tickets(fake_itop)
+    linked = seed_tickets(fake_itop)
     body = canvas_submit_body(WORKSPACE, conversation_id=CONVERSATION, contact_email=AGATHA,
                               component_id="home:pause", input_values={},
                               stored_data={"screen": "home"})
     raw, headers = signed_canvas(body, CLIENT_SECRET)
     response = await client.post("/intercom/canvas/submit", content=raw, headers=headers)
     assert "Copying new messages to the linked tickets is paused." in texts_of(response)
-    linked = [t for t in fake_itop.tickets_where(intercom_ref=CONVERSATION)]
-    assert {t["intercom_sync_activated"] for t in linked} == {"no"}
+    assert {fake_itop.ticket(t)["intercom_sync_activated"] for t in linked} == {"no"}
 
 
 # -- webhooks -------------------------------------------------------------------------------

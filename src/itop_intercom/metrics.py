@@ -43,7 +43,10 @@ class Metrics:
             registry=r,
         )
         self.parts_pending = Gauge(
-            "itop_intercom_parts_pending", "Conversation parts waiting to be applied", registry=r
+            "itop_intercom_parts_pending",
+            "Conversation parts waiting to be applied (one per target ticket, plus parts not "
+            "planned yet)",
+            registry=r,
         )
         self.oldest_pending_age = Gauge(
             "itop_intercom_parts_oldest_pending_seconds",
@@ -51,7 +54,9 @@ class Metrics:
             registry=r,
         )
         self.parts_dead = Gauge(
-            "itop_intercom_parts_dead", "Conversation parts given up on (dead letters)", registry=r
+            "itop_intercom_parts_dead",
+            "Conversation parts given up on, one per target ticket (dead letters)",
+            registry=r,
         )
         self.apply_seconds = Histogram(
             "itop_intercom_apply_seconds",
@@ -64,6 +69,13 @@ class Metrics:
             "Conversation parts applied, by outcome",
             ["outcome"],
             registry=r,
+        )
+
+        self.jobs_pending = Gauge(
+            "itop_intercom_jobs_pending", "Background jobs waiting to run", registry=r
+        )
+        self.jobs_dead = Gauge(
+            "itop_intercom_jobs_dead", "Background jobs given up on (dead letters)", registry=r
         )
 
     def observe_itop(self, operation: str, outcome: str, seconds: float) -> None:

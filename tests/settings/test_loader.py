@@ -117,3 +117,18 @@ def test_invalid_value_is_not_echoed(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(write(tmp_path, '[server]\nport = "secret-looking-value"\n'))
     assert "secret-looking-value" not in str(caught.value)
+
+
+def test_relative_secret_files_are_relative_to_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "itop.token").write_text("relative-token")
+    path = conf / "settings.toml"
+    path.write_text('[itop]\ntoken_file = "itop.token"\n')
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(path)
+    assert settings.itop.token is not None
+    assert settings.itop.token.get_secret_value() == "relative-token"
+    assert settings.data_dir == conf / "data"

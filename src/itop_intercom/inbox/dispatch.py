@@ -1,17 +1,44 @@
 """Routing canvas requests to screens, and turning iTop trouble into a readable canvas.
 
-Component ids are `action` or `action:argument`; each action has one handler. Whatever goes
-wrong with iTop (down, slow beyond the budget, refusing), the agent gets a canvas that says so
-with a Retry button, never an HTTP error that Intercom would show as "Something went wrong".
+Component ids (see `registry`) and the screens they lead to:
+
+| component id                         | screen                                              |
+|--------------------------------------|-----------------------------------------------------|
+| (initialize), `home`, `retry`        | Home                                                |
+| `home:pause`, `home:resume`          | flip the sync flag of every linked ticket, then Home |
+| `home:linked`, `list:linked:<page>`  | tickets linked to the conversation (30 per page)    |
+| `home:ongoing`, `list:ongoing:<page>`| ongoing tickets of the contact's person             |
+| `ticket:<id>`                        | ticket detail                                       |
+| `link:<id>`, `relink:<id>`           | link (after confirmation when linked elsewhere)     |
+| `home:create`, `field:<attcode>`,    | creation form; a choice / search re-renders it      |
+| `search:<attcode>`                   |                                                     |
+| `form:submit`                        | create the ticket, then the confirmation            |
+| `home:person`, `person:<Class>-<id>` | choose among several persons with the same email    |
+| `home:noperson`, `find`              | no person: what to do, and find a ticket by its ref |
+
+Whatever goes wrong with iTop (down, slow beyond the budget, refusing), the agent gets a canvas
+that says so with a Retry button, never an HTTP error that Intercom would show as "Something went
+wrong". The error canvas keeps the failed canvas's state, so Retry replays the same action with
+the same values.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from itop_intercom.inbox import home
+from itop_intercom.inbox import (  # noqa: F401  (importing a screen registers its actions)
+    create,
+    detail,
+    find,
+    form,
+    home,
+    link,
+    lists,
+    person_choice,
+)
 from itop_intercom.inbox.context import Canvas, ScreenContext
+from itop_intercom.inbox.registry import Handler, resolve
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.errors import ItopApiError, ItopError, ItopTimeout, readable
 from itop_intercom.logs import get_logger
@@ -19,55 +46,9 @@ from itop_intercom.runtime import NotConfigured
 
 log = get_logger("itop_intercom.inbox")
 
-Handler = Callable[[ScreenContext, str], Awaitable[Canvas]]
 
-ACTIONS: dict[str, Handler] = {}
-
-
-def action(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        ACTIONS[name] = handler
-        return handler
-
-    return register
-
-
-@action("home")
-@action("retry")
 async def _home(ctx: ScreenContext, _arg: str) -> Canvas:
     return await home.render(ctx)
-
-
-@action("home:pause")
-async def _pause(ctx: ScreenContext, _arg: str) -> Canvas:
-    store = await ctx.services.link_store()
-    await store.set_sync(ctx.workspace.id, ctx.conversation_id, False)
-    return await home.render(ctx)
-
-
-@action("home:resume")
-async def _resume(ctx: ScreenContext, _arg: str) -> Canvas:
-    store = await ctx.services.link_store()
-    await store.set_sync(ctx.workspace.id, ctx.conversation_id, True)
-    return await home.render(ctx)
-
-
-async def placeholder(ctx: ScreenContext, _arg: str) -> Canvas:
-    return ck.canvas(
-        [
-            ck.text(ctx.t("placeholder.soon"), style="muted"),
-            ck.submit_button("home", ctx.t("common.back"), style="secondary"),
-        ]
-    )
-
-
-def resolve_handler(component_id: str) -> tuple[Handler, str]:
-    if component_id in ACTIONS:
-        return ACTIONS[component_id], ""
-    name, _, argument = component_id.rpartition(":")
-    if name in ACTIONS:
-        return ACTIONS[name], argument
-    return placeholder, ""
 
 
 async def initialize(ctx: ScreenContext) -> tuple[Canvas, str]:
@@ -76,19 +57,25 @@ async def initialize(ctx: ScreenContext) -> tuple[Canvas, str]:
 
 async def submit(ctx: ScreenContext) -> tuple[Canvas, str]:
     component_id = ctx.request.component_id or "home"
-    handler, argument = resolve_handler(component_id)
+    resolved = resolve(component_id)
+    if resolved is None:
+        # A canvas of an older version of the app, or a forged id: start again from Home.
+        log.info("unknown component", component=component_id[:64])
+        return await _guarded(ctx, _home, "", retry_id="retry")
+    handler, argument = resolved
     return await _guarded(ctx, handler, argument, retry_id=component_id)
 
 
 def error_canvas(ctx: ScreenContext, message: str, retry_id: str) -> Canvas:
-    return ck.canvas(
-        [
-            ck.text(message, style="error"),
-            ck.submit_button(retry_id, ctx.t("common.retry")),
-            ck.submit_button("home", ctx.t("common.back"), style="secondary"),
-        ],
-        {"screen": "error"},
-    )
+    """A short error with Retry (replaying `retry_id` with the state of the failed canvas)."""
+    retry: dict[str, Any] = {"stored": ctx.stored, "inputs": ctx.inputs}
+    components = [
+        ck.text(message, style="error"),
+        ck.submit_button(retry_id, ctx.t("common.retry")),
+    ]
+    if retry_id not in ("home", "retry"):
+        components.append(ck.submit_button("home", ctx.t("common.back_home"), style="secondary"))
+    return ck.canvas(components, {"screen": "error", "retry": retry})
 
 
 async def _guarded(
@@ -96,6 +83,7 @@ async def _guarded(
 ) -> tuple[Canvas, str]:
     """Run a screen within the iTop budget; return the canvas and an outcome for the log."""
     budget = ctx.services.settings.itop.canvas_budget_seconds
+    ctx.deadline = asyncio.get_running_loop().time() + budget
     try:
         return await asyncio.wait_for(handler(ctx, argument), timeout=budget), "ok"
     except (TimeoutError, ItopTimeout):

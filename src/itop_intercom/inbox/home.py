@@ -12,6 +12,7 @@ import asyncio
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.person import PersonMatch, quick_match, resolve
+from itop_intercom.inbox.registry import action
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.links import LinkedTickets
 
@@ -36,6 +37,26 @@ async def render(ctx: ScreenContext) -> Canvas:
         linked, match = await asyncio.gather(linked_call, resolve(ctx))
         ongoing = await _ongoing_total(ctx, match)
     return build(ctx, linked, match, ongoing)
+
+
+@action("home")
+@action("retry")
+async def show(ctx: ScreenContext, _arg: str) -> Canvas:
+    return await render(ctx)
+
+
+@action("home:pause")
+async def pause(ctx: ScreenContext, _arg: str) -> Canvas:
+    store = await ctx.services.link_store()
+    await store.set_sync(ctx.workspace.id, ctx.conversation_id, False)
+    return await render(ctx)
+
+
+@action("home:resume")
+async def resume(ctx: ScreenContext, _arg: str) -> Canvas:
+    store = await ctx.services.link_store()
+    await store.set_sync(ctx.workspace.id, ctx.conversation_id, True)
+    return await render(ctx)
 
 
 def _count_label(ctx: ScreenContext, key: str, count: int) -> str:
@@ -82,16 +103,12 @@ def _person_line(ctx: ScreenContext, match: PersonMatch) -> ck.Component | None:
     if match.kind == "found" and match.person is not None:
         return ck.text(t("home.person_is", name=match.person.name), style="muted")
     if match.kind == "none":
-        return ck.text(t("home.person_unknown", email=match.email), style="error")
+        title = t("home.person_unknown", email=match.email)
+        return ck.list_([ck.list_item("home:noperson", title, subtitle=t("home.what_now"))])
     if match.kind == "no_email":
-        return ck.text(t("home.person_no_email"), style="error")
+        title = t("home.person_no_email")
+        return ck.list_([ck.list_item("home:noperson", title, subtitle=t("home.what_now"))])
     if match.kind == "ambiguous":
-        return ck.list_(
-            [
-                ck.list_item(
-                    "home:choose_person",
-                    t("home.person_ambiguous", count=len(match.candidates), email=match.email),
-                )
-            ]
-        )
+        title = t("home.person_ambiguous", count=len(match.candidates), email=match.email)
+        return ck.list_([ck.list_item("home:person", title, subtitle=t("home.choose_person"))])
     return None

@@ -52,6 +52,8 @@ class TicketLink:
     conversation_id: str
     workspace_id: str | None
     sync_enabled: bool
+    conversation_url: str | None = None
+    """As stored in iTop's `intercom_url` (the iTop store); None in the local store."""
 
 
 class LinkStore(Protocol):
@@ -141,10 +143,15 @@ class ItopFieldLinkStore:
         return len(linked.tickets)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:
-        ticket = await self.tickets.get(ticket_id, ["id", self._ref, self._sync])
+        ticket = await self.tickets.get(ticket_id, ["id", self._ref, self._url, self._sync])
         if ticket is None or not ticket.get(self._ref):
             return None
-        return TicketLink(ticket.get(self._ref), None, ticket.get(self._sync) == "yes")
+        return TicketLink(
+            ticket.get(self._ref),
+            None,
+            ticket.get(self._sync) == "yes",
+            ticket.get(self._url) or None,
+        )
 
     def creation_fields(self, conversation_id: str, conversation_url: str) -> dict[str, Any]:
         return {self._ref: conversation_id, self._url: conversation_url, self._sync: "yes"}

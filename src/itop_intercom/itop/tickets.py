@@ -75,6 +75,26 @@ class Tickets:
         result = await self.client.get(self.class_, query, self.list_fields(*extra_fields))
         return TicketPage(result.objects, result.total)
 
+    async def recent_of_caller(self, caller_id: int, title: str) -> ItopObject | None:
+        """The newest ticket of this caller with exactly this title (to recognise a ticket that
+        a timed-out create call did create)."""
+        query = (
+            f"SELECT {self.class_} WHERE {self.attr('caller_id')} = {oql.integer(caller_id)}"
+            f" AND title = {oql.quote(title)}"
+        )
+        result = await self.client.get(self.class_, query, self.list_fields(), limit=50, page=1)
+        return max(result.objects, key=lambda ticket: ticket.id, default=None)
+
+    async def find_by_ref(self, reference: str) -> ItopObject | None:
+        """The ticket with this reference (`R-000123`), or with this id when only digits are
+        given; None when there is none or the text matches several."""
+        text = reference.strip()
+        query = f"SELECT {self.class_} WHERE ref = {oql.quote(text)}"
+        if text.isdigit() and len(text) <= 12:
+            query += f" OR id = {oql.integer(text)}"
+        result = await self.client.get(self.class_, query, self.list_fields(), limit=2, page=1)
+        return result.objects[0] if len(result.objects) == 1 else None
+
     async def get(self, ticket_id: int, fields: Sequence[str]) -> ItopObject | None:
         query = f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
         result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))

@@ -22,6 +22,19 @@ class Texts:
     def __call__(self, key: str, **values: Any) -> str:
         return self._catalog[key].format(**values)
 
+    def optional(self, key: str, **values: Any) -> str | None:
+        """The text when the catalog has one: for labels of datamodel attributes and values,
+        which exist for the standard iTop classes only."""
+        template = self._catalog.get(key)
+        return None if template is None else template.format(**values)
+
+    def pick(self, label: str | dict[str, str]) -> str:
+        """A label from the settings: one text, or one per language (falling back to English,
+        then to any language given)."""
+        if isinstance(label, str):
+            return label
+        return label.get(self.language) or label.get("en") or next(iter(label.values()), "")
+
 
 def texts(language: str) -> Texts:
     return Texts(language)

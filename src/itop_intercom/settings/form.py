@@ -49,6 +49,9 @@ class FormFieldSettings(BaseModel):
     max_length: Annotated[int, Field(gt=0)] | None = None
     prefill: Prefill | None = None
     """Text fields only: start from the conversation's subject or its first message."""
+    html: bool = True
+    """Textareas only: the attribute is HTML (iTop's `description`), so the typed text is sent
+    as escaped HTML with its line breaks; false for text-format attributes."""
 
     @model_validator(mode="after")
     def _consistent(self) -> FormFieldSettings:

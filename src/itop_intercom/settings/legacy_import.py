@@ -225,7 +225,7 @@ def _walk_value(
         )
         return
     for key, item in value.items():
-        _walk_key(walk, item, spec, key, legacy, written, prefix)
+        _walk_key(walk, item, spec, str(key), legacy, written, prefix)
 
 
 def _walk_key(

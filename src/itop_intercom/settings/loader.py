@@ -6,6 +6,7 @@ without echoing the offending value: a misplaced token must not end up on a cons
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from pathlib import Path
@@ -68,13 +69,16 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
                 tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    # Relative paths in a settings file (data_dir, *_file secrets) are relative to the file,
+    # not to wherever the command happens to be run from.
+    base = path.resolve().parent if path is not None else Path.cwd()
     try:
-        settings = _settings_class(path)(**overrides)
+        with contextlib.chdir(base):
+            settings = _settings_class(path.resolve() if path else None)(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc, path)) from None
-    # Relative paths in a settings file are relative to the file, not to the working directory.
-    if path is not None and not settings.data_dir.is_absolute() and "data_dir" not in overrides:
-        settings.data_dir = (path.resolve().parent / settings.data_dir).resolve()
+    if not settings.data_dir.is_absolute():
+        settings.data_dir = (base / settings.data_dir).resolve()
     return settings
 
 

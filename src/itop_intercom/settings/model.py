@@ -80,7 +80,7 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+", "postgres:")):
+        if value and not value.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
@@ -240,6 +240,16 @@ class SyncSettings(_Section):
     max_age_hours: Annotated[float, Field(gt=0)] = 24.0
     attachment_max_bytes: Annotated[int, Field(ge=0)] = 10 * 1024 * 1024
     poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    """Conversations one worker applies at the same time (each one stays in order)."""
+    lease_seconds: Annotated[float, Field(ge=2, le=600)] = 20.0
+    """How long a conversation stays with a worker that stopped renewing it (a crashed worker's
+    work is taken over after this). Renewed every third of it while the worker lives."""
+    retry_base_seconds: Annotated[float, Field(gt=0, le=3600)] = 2.0
+    retry_max_seconds: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    """Backoff between attempts after a transient failure: base × 2^attempt, capped, jittered."""
+    author_cache_seconds: Annotated[float, Field(ge=0, le=86400)] = 600.0
+    """How long "which iTop user has this email" is remembered (saves one call per part)."""
 
 
 class Settings(BaseSettings):

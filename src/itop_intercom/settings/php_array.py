@@ -475,6 +475,12 @@ class _Parser:
             opened_at = self.source.position(opener.offset)[0]
             return self.error(f"missing '{closer}' to close the array opened at line {opened_at}")
         token = self.token
+        if token.kind is _Kind.PUNCT and token.value == ";":
+            opened_at = self.source.position(opener.offset)[0]
+            return self.error(
+                f"found ';' where ',' or '{closer}' was expected: the array opened at line "
+                f"{opened_at} is not closed (a bracket is missing above)"
+            )
         if token.kind is _Kind.PUNCT and token.value not in ("(", ")", "[", "]", "{", "}", "=>"):
             return self.error(
                 f"an expression ({_describe(token)}) cannot be read without PHP; "

@@ -88,7 +88,7 @@ class _TreeBuilder(ContentHandler):
 
     def characters(self, content: str) -> None:
         element = self._stack[-1]
-        if not element.text and content.strip():
+        if not element.text_line and content.strip():
             element.text_line, element.text_column = self.position()
         element.text.append(content)
 

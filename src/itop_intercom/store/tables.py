@@ -1,8 +1,9 @@
 """The service's own tables.
 
 Kept in SQLAlchemy Core so that one schema serves SQLite (the embedded default) and PostgreSQL
-(several instances). Times are stored as timezone-aware UTC datetimes; Intercom's own times
-(`created_at` of a part) stay unix seconds because ordering uses them as Intercom gives them.
+(several instances). Times shown to people are timezone-aware UTC datetimes; scheduling times
+of the queues (due, lease, age) are epoch seconds (`EpochSeconds`, see there); Intercom's own
+times (`created_at` of a part) stay unix seconds because ordering uses them as Intercom gives them.
 """
 
 from __future__ import annotations
@@ -50,17 +51,22 @@ conversation_people = sa.Table(
     sa.Column("chosen_by", sa.String(255), nullable=True),
 )
 
-#: Every conversation part received by webhook, stored before the webhook is acknowledged.
-#: The unique key is what makes Intercom's retries and overlapping notifications harmless.
+#: Epoch seconds (UTC) as a float. Used for every *scheduling* time of the queues: comparing and
+#: adding seconds to them is the same plain arithmetic on SQLite and PostgreSQL (no timezone or
+#: string-format pitfalls), and `due <= now` is an index range scan on both.
+EpochSeconds = sa.Float(precision=53)
+
+_RowId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+#: Every conversation part received by webhook (or copied from a conversation's history), stored
+#: before the webhook is acknowledged. The unique key is what makes Intercom's retries and
+#: overlapping notifications harmless. `plan` says what the planner decided: `new` (not yet
+#: looked at), `planned` (deliveries exist), `unlinked` (no ticket had sync on: kept, never
+#: applied later by surprise), `ignored` (nothing to write: bot part, empty body, event).
 conversation_parts = sa.Table(
     "conversation_parts",
     metadata,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
     sa.Column("workspace_id", sa.String(64), nullable=False),
     sa.Column("conversation_id", sa.String(64), nullable=False),
     sa.Column("part_id", sa.String(64), nullable=False),
@@ -75,50 +81,82 @@ conversation_parts = sa.Table(
     sa.Column("attachments", sa.JSON, nullable=False, default=list),
     sa.Column("part_created_at", sa.BigInteger, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False, default="pending"),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("log", sa.String(16), nullable=True),
+    sa.Column("plan", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("planned_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("workspace_id", "conversation_id", "part_id", name="uq_parts_identity"),
-    sa.Index(
-        "ix_parts_state_conversation", "state", "workspace_id", "conversation_id", "part_created_at"
-    ),
+    sa.Index("ix_parts_plan", "plan", "id"),
 )
 
-#: One row per (part, ticket) written to iTop: the bookkeeping of "exactly once".
-part_deliveries = sa.Table(
-    "part_deliveries",
+#: One row per (part, ticket): the unit of work of the sync, and the bookkeeping of "exactly
+#: once". The conversation and the part's order keys are copied here so that a worker can load
+#: and order one conversation's queue without a join. `started_at`/`step` record an iTop write
+#: that was sent but whose outcome was not recorded (crash, timeout): the next attempt checks
+#: iTop before writing again. `progress` keeps per-attachment results.
+deliveries = sa.Table(
+    "deliveries",
     metadata,
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
     sa.Column(
         "part_row_id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        _RowId,
         sa.ForeignKey("conversation_parts.id", ondelete="CASCADE"),
-        primary_key=True,
+        nullable=False,
     ),
-    sa.Column("ticket_class", sa.String(64), primary_key=True),
-    sa.Column("ticket_id", sa.Integer, primary_key=True),
-    sa.Column("written_at", UTCDateTime, nullable=False),
+    sa.Column("workspace_id", sa.String(64), nullable=False),
+    sa.Column("conversation_id", sa.String(64), nullable=False),
+    sa.Column("part_created_at", sa.BigInteger, nullable=False),
+    sa.Column("part_seq", sa.BigInteger, nullable=False),
+    sa.Column("ticket_class", sa.String(64), nullable=False),
+    sa.Column("ticket_id", sa.Integer, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("due_at", EpochSeconds, nullable=False),
+    sa.Column("age_from", EpochSeconds, nullable=False),
+    sa.Column("started_at", EpochSeconds, nullable=True),
+    sa.Column("step", sa.String(32), nullable=True),
+    sa.Column("progress", sa.JSON, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", EpochSeconds, nullable=False),
+    sa.Column("finished_at", EpochSeconds, nullable=True),
+    sa.UniqueConstraint("part_row_id", "ticket_class", "ticket_id", name="uq_deliveries_target"),
+    sa.Index("ix_deliveries_conversation", "workspace_id", "conversation_id", "state"),
+    sa.Index("ix_deliveries_state_due", "state", "due_at"),
 )
 
-#: Background work that must survive a restart: history copy after a ticket was created,
-#: replies to post in Intercom, … (kind + JSON payload, retried with backoff).
+#: One row per conversation that has (or had) deliveries: the lock and the schedule of its
+#: queue. A worker leases a conversation (compare-and-set on `lease_until`, with
+#: `FOR UPDATE SKIP LOCKED` on PostgreSQL), so that one conversation is applied by one worker at
+#: a time, in order, while other conversations go on elsewhere. `due_at` is the due time of the
+#: conversation's first pending delivery (NULL: nothing to do).
+sync_conversations = sa.Table(
+    "sync_conversations",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("due_at", EpochSeconds, nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", EpochSeconds, nullable=True),
+    sa.Index("ix_sync_conversations_due", "due_at"),
+)
+
+#: Background work that must survive a restart (kind + JSON payload, retried with backoff,
+#: dead after a maximum age). Leased like conversations, so that one job runs in one worker.
 jobs = sa.Table(
     "jobs",
     metadata,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("state", sa.String(16), nullable=False, default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("due_at", EpochSeconds, nullable=False, server_default="0"),
+    sa.Column("age_from", EpochSeconds, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", EpochSeconds, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
-    sa.Index("ix_jobs_state_next", "state", "next_attempt_at"),
+    sa.Index("ix_jobs_state_due", "state", "due_at"),
 )

@@ -1,16 +1,299 @@
-"""The sync worker (filled in by the sync issue)."""
+"""The sync worker: plans stored parts, applies deliveries conversation by conversation, runs
+jobs. The same code runs inside `serve` (the embedded setup, `start_in_app`) and alone
+(`itop-intercom worker`, `run_standalone`); several workers may share one PostgreSQL database.
+
+Loops of one worker:
+- *planner*: turns new parts into deliveries (`planner`), woken by the intake of the same
+  process or every `poll_seconds`;
+- *applier*: leases due conversations (up to `concurrency` at once) and applies each one's
+  deliveries in order, stopping at the first one that must wait (settle delay, backoff) so
+  that a failing part holds back only the later parts of its own conversation;
+- *heartbeat*: renews this worker's leases every third of `lease_seconds`, so that only a worker
+  that is really gone loses its conversations.
+When iTop as a whole stops answering, the applier pauses and `health` probes iTop instead.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
+from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
+from itop_intercom.sync import apply as apply_mod
+from itop_intercom.sync import jobs, queue, signals
+from itop_intercom.sync.authors import AuthorDirectory
+from itop_intercom.sync.dbutil import now
+from itop_intercom.sync.failures import Failure, backoff, classify
+from itop_intercom.sync.health import ItopHealth
+from itop_intercom.sync.planner import plan_new_parts
+from itop_intercom.sync.queue import Claim, Delivery
+
+log = get_logger("itop_intercom.sync.worker")
+
+_WRITE_OPERATIONS = frozenset({"core/update", "core/create"})
+#: Jobs one worker runs at the same time (next to `concurrency` conversations).
+JOB_CONCURRENCY = 2
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(self, services: Services, *, owner: str | None = None) -> None:
+        self.services = services
+        self.settings = services.settings.sync
+        self.owner = owner or worker_id()
+        self.health = ItopHealth(services)
+        self.ctx = apply_mod.ApplyContext(
+            services=services,
+            owner=self.owner,
+            authors=AuthorDirectory(lambda: services.itop, self.settings.author_cache_seconds),
+        )
+        self._active: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; then finish the deliveries in hand and return."""
+        wake = signals.subscribe(self.services.engine)
+        log.info("sync worker started", worker=self.owner)
+        loops = [
+            asyncio.create_task(self._planner_loop(stop, wake), name="sync-planner"),
+            asyncio.create_task(self._applier_loop(stop), name="sync-applier"),
+            asyncio.create_task(self._heartbeat_loop(stop), name="sync-heartbeat"),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            signals.unsubscribe(self.services.engine, wake)
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            pending = [*self._active.values(), *self._jobs]
+            if pending:
+                _done, late = await asyncio.wait(pending, timeout=15)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+            log.info("sync worker stopped", worker=self.owner)
+
+    async def run_once(self) -> int:
+        """Plan, then apply everything due now, then run due jobs (tests, `worker --once`).
+        Returns the number of conversations and jobs worked on."""
+        await plan_new_parts(self.services)
+        worked = 0
+        while True:
+            claims = await queue.claim_conversations(
+                self.services.engine, self.owner, self.settings.concurrency, self.lease_seconds
+            )
+            if not claims:
+                break
+            await asyncio.gather(*(self._process(claim) for claim in claims))
+            worked += len(claims)
+            if self.health.down:
+                break
+        for job in await jobs.claim(
+            self.services.engine, self.owner, 100, self.lease_seconds
+        ):
+            await jobs.run(self.services, job, self.owner)
+            worked += 1
+        return worked
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.settings.lease_seconds
+
+    async def _planner_loop(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        while not stop.is_set():
+            wake.clear()
+            try:
+                planned = await plan_new_parts(self.services)
+            except Exception as exc:
+                failure = classify(exc)
+                if failure.outage:
+                    self.health.report_down(failure.reason)
+                log.warning("planning failed; will retry", reason=failure.reason)
+                planned = 0
+            if planned:
+                continue  # there may be more
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=self.settings.poll_seconds)
+
+    async def _applier_loop(self, stop: asyncio.Event) -> None:
+        poll = self.settings.poll_seconds
+        while not stop.is_set():
+            if self.health.down:
+                await self.health.probe_until_up(stop)
+                continue
+            try:
+                await self._claim_and_start()
+            except Exception as exc:
+                log.warning("claiming work failed; will retry", reason=classify(exc).reason)
+            waiting = [*self._active.values(), *self._jobs]
+            if waiting:
+                await asyncio.wait(waiting, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=poll)
+
+    async def _claim_and_start(self) -> None:
+        engine = self.services.engine
+        free = self.settings.concurrency - len(self._active)
+        for claim in await queue.claim_conversations(engine, self.owner, free, self.lease_seconds):
+            task = asyncio.create_task(self._process(claim))
+            self._active[claim.key] = task
+            task.add_done_callback(lambda _t, key=claim.key: self._active.pop(key, None))
+        free_jobs = JOB_CONCURRENCY - len(self._jobs)
+        for job in await jobs.claim(engine, self.owner, free_jobs, self.lease_seconds):
+            job_task = asyncio.create_task(self._run_job(job))
+            self._jobs.add(job_task)
+            job_task.add_done_callback(self._jobs.discard)
+
+    async def _run_job(self, job: jobs.ClaimedJob) -> None:
+        try:
+            await jobs.run(self.services, job, self.owner)
+        except Exception as exc:  # the database failed while recording: the lease expires
+            log.warning("recording a job failed", job=job.id, reason=classify(exc).reason)
+
+    async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
+            try:
+                await queue.renew_leases(self.services.engine, self.owner, self.lease_seconds)
+            except Exception as exc:
+                log.warning("renewing leases failed", reason=classify(exc).reason)
+
+    # -- one conversation -----------------------------------------------------------------------
+
+    async def _process(self, claim: Claim) -> None:
+        engine = self.services.engine
+        key = claim.key
+        not_before: float | None = None
+        try:
+            pending = await queue.load_pending(engine, key)
+            if claim.taken_over:
+                log.info("taking over a conversation from a silent worker", conversation=key[1])
+            unplanned = await queue.earliest_unplanned(engine, key)
+            for delivery in pending:
+                if unplanned is not None and unplanned <= delivery.part_created_at:
+                    # An earlier part is not planned yet: wait for the planner, keep the order.
+                    not_before = now() + self.settings.poll_seconds
+                    break
+                if delivery.due_at > now() or self.health.down:
+                    break
+                if not await self._apply(delivery):
+                    break
+        except apply_mod.LeaseLost:
+            log.warning("lost the lease of a conversation; stopping it", conversation=key[1])
+            return
+        except Exception as exc:
+            log.error("processing a conversation failed", conversation=key[1], reason=str(exc))
+        try:
+            await queue.release(engine, key, self.owner, not_before=not_before)
+        except Exception as exc:
+            log.warning("releasing a conversation failed", reason=classify(exc).reason)
+
+    async def _apply(self, delivery: Delivery) -> bool:
+        """Apply one delivery; True when the conversation may go on to the next one."""
+        metrics = self.services.metrics
+        try:
+            await apply_mod.apply(self.ctx, delivery)
+        except apply_mod.LeaseLost:
+            raise
+        except Exception as exc:
+            return await self._failed(delivery, exc)
+        metrics.parts_applied.labels("done").inc()
+        metrics.apply_seconds.observe(max(0.0, time.time() - _epoch(delivery.received_at)))
+        return True
+
+    async def _failed(self, delivery: Delivery, exc: Exception) -> bool:
+        metrics = self.services.metrics
+        engine = self.services.engine
+        if isinstance(exc, apply_mod.TicketGone):
+            failure = Failure(False, str(exc))
+        else:
+            failure = classify(exc)
+        # iTop refused the write itself: it certainly did not happen.
+        written: bool | None = (
+            False
+            if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS
+            else None
+        )
+        max_age = self.settings.max_age_hours * 3600
+        if failure.transient and now() - delivery.age_from > max_age:
+            failure = Failure(
+                False, f"gave up after {self.settings.max_age_hours:g} h: {failure.reason}"
+            )
+        if not failure.transient:
+            await queue.mark_dead(engine, delivery, failure.reason, written=written)
+            metrics.parts_applied.labels("dead").inc()
+            log.warning(
+                "part given up (dead letter)",
+                delivery=delivery.id,
+                conversation=delivery.conversation_id,
+                ticket=delivery.ticket_id,
+                reason=failure.reason,
+            )
+            return True
+        if failure.outage:
+            self.health.report_down(failure.reason)
+        due = now() + backoff(
+            max(delivery.attempts, 1), self.settings.retry_base_seconds, self.settings.retry_max_seconds
+        )
+        await queue.schedule_retry(engine, delivery, due, failure.reason, written=written)
+        metrics.parts_applied.labels("retry").inc()
+        log.info(
+            "part will be retried",
+            delivery=delivery.id,
+            conversation=delivery.conversation_id,
+            attempts=delivery.attempts,
+            reason=failure.reason,
+        )
+        return False
+
+
+def _epoch(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+# -- where it runs -------------------------------------------------------------------------------
 
 
 def start_in_app(services: Services) -> Callable[[], Awaitable[None]]:
     """Start the worker inside the web service; return the coroutine function that stops it."""
+    stop = asyncio.Event()
+    worker = Worker(services)
+    task = asyncio.create_task(worker.run(stop), name="sync-worker")
 
-    async def stop() -> None:
-        return None
+    async def stopper() -> None:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
 
-    return stop
+    return stopper
+
+
+async def run_until_signalled(services: Services) -> None:
+    """Run one worker until SIGINT or SIGTERM (the `worker` command)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await Worker(services).run(stop)
+    finally:
+        await services.aclose()

@@ -1,0 +1,117 @@
+"""Group commit of the webhook intake: concurrent notifications share one transaction.
+
+Each notification must be durable before it is acknowledged, and a commit is the expensive part
+of storing it (a WAL write on SQLite, a WAL flush on PostgreSQL). Under load, notifications that
+arrive while a commit is in progress wait for the next one and are inserted together with one
+multi-row `INSERT … ON CONFLICT DO NOTHING`, so a burst of N costs about one commit, not N.
+Without load a notification is committed alone, immediately: nothing waits for a timer.
+
+There is no long-lived task: the first caller of a burst starts a short drain task that runs
+until the queue is empty. A failing batch is retried notification by notification, so that one
+bad notification cannot make the others of its batch fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from itop_intercom.store.tables import conversation_parts as parts_t
+from itop_intercom.sync import signals
+from itop_intercom.sync.dbutil import insert_ignore, write_transaction
+
+PartKey = tuple[str, str, str]
+_Request = tuple[list[dict[str, Any]], "asyncio.Future[int]"]
+
+#: Rows per transaction; bounded so that one statement stays small.
+MAX_BATCH_ROWS = 500
+
+_writers: weakref.WeakKeyDictionary[sa.Engine, PartWriter] = weakref.WeakKeyDictionary()
+
+
+def writer_for(engine: AsyncEngine) -> PartWriter:
+    writer = _writers.get(engine.sync_engine)
+    if writer is None:
+        writer = PartWriter(engine)
+        _writers[engine.sync_engine] = writer
+    return writer
+
+
+def _key(row: Mapping[str, Any]) -> PartKey:
+    return (str(row["workspace_id"]), str(row["conversation_id"]), str(row["part_id"]))
+
+
+class PartWriter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._queue: list[_Request] = []
+        self._drain_task: asyncio.Task[None] | None = None
+
+    async def store(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Store the parts durably; return how many were new (not stored before)."""
+        if not rows:
+            return 0
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._queue.append(([dict(r) for r in rows], future))
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch: list[_Request] = []
+            size = 0
+            while self._queue and (not batch or size + len(self._queue[0][0]) <= MAX_BATCH_ROWS):
+                request = self._queue.pop(0)
+                batch.append(request)
+                size += len(request[0])
+            try:
+                new = await self._insert([row for rows, _ in batch for row in rows])
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    continue
+                for rows, future in batch:
+                    try:
+                        _settle(future, _count(rows, await self._insert(rows)))
+                    except Exception as single_exc:
+                        _settle(future, single_exc)
+            else:
+                for rows, future in batch:
+                    _settle(future, _count(rows, new))
+            signals.notify(self._engine)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[PartKey]:
+        async with write_transaction(self._engine) as conn:
+            statement = insert_ignore(conn, parts_t).returning(
+                parts_t.c.workspace_id, parts_t.c.conversation_id, parts_t.c.part_id
+            )
+            result = await conn.execute(statement, rows)
+            return {(r[0], r[1], r[2]) for r in result.all()}
+
+
+def _count(rows: list[dict[str, Any]], new: set[PartKey]) -> int:
+    """New rows of one request; a key is credited once (the same part may be in two requests
+    of one batch)."""
+    count = 0
+    for row in rows:
+        key = _key(row)
+        if key in new:
+            new.discard(key)
+            count += 1
+    return count
+
+
+def _settle(future: asyncio.Future[int], outcome: int | BaseException) -> None:
+    if future.done():  # the request was cancelled (client went away): nothing to tell
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

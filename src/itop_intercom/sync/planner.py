@@ -1,0 +1,152 @@
+"""Planning: turning stored parts into deliveries for the tickets that have sync on.
+
+The webhook must answer before any call to iTop, and where links live in iTop (the extension's
+`intercom_*` fields) knowing the linked tickets *is* a call to iTop. So the intake only stores
+parts, and the planner, in the worker, reads the links as soon as the part is stored (normally
+well within the settle delay) and decides once: deliveries for every ticket linked with sync on
+at that moment, or `unlinked` (kept, never applied later by surprise: a later link or resume
+does not pull old parts in; copying a conversation's history into a new ticket is an explicit
+action, see `history`).
+
+Look-ups are batched: one iTop query covers up to `_ITOP_BATCH` conversations (`intercom_ref IN
+(…)`), so planning costs a handful of calls per second of traffic, not one per part. With the
+local link store the look-up is a database query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from itop_intercom.itop import oql
+from itop_intercom.logs import get_logger
+from itop_intercom.runtime import Services
+from itop_intercom.store.tables import conversation_parts as parts_t
+from itop_intercom.sync import queue
+from itop_intercom.sync.dbutil import now, write_transaction
+from itop_intercom.sync.entries import part_seq
+from itop_intercom.sync.queue import ConversationKey, PartRef
+
+log = get_logger("itop_intercom.sync.planner")
+
+_ITOP_BATCH = 40
+
+
+async def synced_tickets(
+    services: Services, keys: Sequence[ConversationKey]
+) -> dict[ConversationKey, list[int]]:
+    """Ids of the tickets linked to each conversation with sync on, right now."""
+    store = await services.link_store()
+    result: dict[ConversationKey, list[int]] = {key: [] for key in keys}
+    if store.kind != "itop":
+        for key in keys:
+            result[key] = sorted(set(await store.synced_ticket_ids(*key)))
+        return result
+    tickets = services.tickets
+    ref, flag = tickets.attr("intercom_ref"), tickets.attr("intercom_sync_activated")
+    conversations = sorted({conv for _ws, conv in keys})
+    by_conversation: dict[str, list[int]] = defaultdict(list)
+    for start in range(0, len(conversations), _ITOP_BATCH):
+        chunk = conversations[start : start + _ITOP_BATCH]
+        query = (
+            f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
+        )
+        found = await services.itop.get(tickets.class_, query, f"id,{ref}")
+        for obj in found.objects:
+            by_conversation[obj.get(ref)].append(obj.id)
+    for key in keys:
+        result[key] = sorted(set(by_conversation.get(key[1], [])))
+    return result
+
+
+async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
+    """Plan the parts stored since the last round; return how many parts were decided."""
+    engine = services.engine
+    query = (
+        sa.select(
+            parts_t.c.id,
+            parts_t.c.workspace_id,
+            parts_t.c.conversation_id,
+            parts_t.c.part_id,
+            parts_t.c.part_created_at,
+            parts_t.c.received_at,
+            parts_t.c.log,
+        )
+        .where(parts_t.c.plan == "new")
+        .order_by(parts_t.c.id)
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    if not rows:
+        return 0
+    ignored = [r.id for r in rows if r.log is None]
+    if ignored:
+        async with write_transaction(engine) as conn:
+            await _set_plan(conn, ignored, "ignored")
+    groups: dict[ConversationKey, list[sa.Row[tuple[object, ...]]]] = defaultdict(list)
+    for r in rows:
+        if r.log is not None:
+            groups[(r.workspace_id, r.conversation_id)].append(r)
+    if not groups:
+        return len(ignored)
+    links = await synced_tickets(services, list(groups))
+    settle = services.settings.sync.settle_seconds
+    ticket_class = services.tickets.class_
+    for key, group in groups.items():
+        ticket_ids = links.get(key, [])
+        refs = [
+            PartRef(
+                r.id,
+                r.workspace_id,
+                r.conversation_id,
+                r.part_id,
+                int(r.part_created_at),
+                part_seq(r.part_id),
+            )
+            for r in group
+        ]
+        due = {r.id: _epoch(r.received_at) + settle for r in group}
+        async with write_transaction(engine) as conn:
+            decided = await _set_plan(
+                conn, [r.row_id for r in refs], "planned" if ticket_ids else "unlinked"
+            )
+            if ticket_ids and decided:
+                chosen = [r for r in refs if r.row_id in decided]
+                rows_ = queue.new_delivery_rows(
+                    chosen,
+                    [(ticket_class, t) for t in ticket_ids],
+                    origin="webhook",
+                    due_at=due,
+                    created_at=now(),
+                )
+                await queue.add_deliveries(conn, rows_)
+                await queue.refresh_due(conn, [key])
+        if not ticket_ids:
+            log.info("parts kept, no ticket with sync on", conversation=key[1], parts=len(refs))
+    return len(rows)
+
+
+async def _set_plan(conn: sa.ext.asyncio.AsyncConnection, ids: list[int], plan: str) -> set[int]:
+    """Decide parts still undecided; returns the ids this transaction decided (another planner
+    may have been faster: those are left alone)."""
+    decided: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        result = await conn.execute(
+            sa.update(parts_t)
+            .where(parts_t.c.id.in_(chunk), parts_t.c.plan == "new")
+            .values(plan=plan, planned_at=datetime.now(UTC))
+            .returning(parts_t.c.id)
+        )
+        decided.update(int(i) for i in result.scalars().all())
+    return decided
+
+
+def _epoch(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
