@@ -117,12 +117,18 @@ def make_settings(database_url: str) -> SettingsFactory:
             "public_url": "https://itop-intercom.test",
             "database": {"url": database_url},
             "itop": {"url": "http://itop.test/", "token": ADMIN_TOKEN, "rest_version": "1.4"},
-            "intercom": {"client_secret": CLIENT_SECRET, "access_token": ACCESS_TOKEN,
-                         "api_base": "http://intercom.test"},
+            "intercom": {
+                "client_secret": CLIENT_SECRET,
+                "access_token": ACCESS_TOKEN,
+                "api_base": "http://intercom.test",
+            },
             "workspaces": {
                 WORKSPACE: {"scope": "SELECT Person"},
-                OTHER_WORKSPACE: {"scope": "SELECT Person", "client_secret": OTHER_CLIENT_SECRET,
-                                  "language": "fr"},
+                OTHER_WORKSPACE: {
+                    "scope": "SELECT Person",
+                    "client_secret": OTHER_CLIENT_SECRET,
+                    "language": "fr",
+                },
             },
             "sync": {"settle_seconds": 0},
         }

@@ -73,10 +73,22 @@ def home_items(response: httpx.Response) -> dict[str, dict[str, Any]]:
 def seed_tickets(fake: FakeItop) -> list[int]:
     """Two tickets linked to the conversation (sync on), three ongoing for Agatha (one of them
     linked), one closed ticket that is not ongoing. Returns the ids of the linked ones."""
-    first = fake.add_ticket(title="Printer", caller_id=15, org_id=3, status="new",
-                    intercom_ref=CONVERSATION, intercom_sync_activated="yes")
-    second = fake.add_ticket(title="Mail", caller_id=7, org_id=2, status="assigned",
-                    intercom_ref=CONVERSATION, intercom_sync_activated="yes")
+    first = fake.add_ticket(
+        title="Printer",
+        caller_id=15,
+        org_id=3,
+        status="new",
+        intercom_ref=CONVERSATION,
+        intercom_sync_activated="yes",
+    )
+    second = fake.add_ticket(
+        title="Mail",
+        caller_id=7,
+        org_id=2,
+        status="assigned",
+        intercom_ref=CONVERSATION,
+        intercom_sync_activated="yes",
+    )
     fake.add_ticket(title="VPN", caller_id=15, org_id=3, status="assigned")
     fake.add_ticket(title="Laptop", caller_id=15, org_id=3, status="pending")
     fake.add_ticket(title="Old", caller_id=15, org_id=3, status="closed")
@@ -112,10 +124,22 @@ async def test_home_without_tickets_disables_lists_and_says_nothing_is_linked(
 async def test_home_reports_partial_sync_with_resume(
     client: httpx.AsyncClient, fake_itop: FakeItop
 ) -> None:
-    fake_itop.add_ticket(title="A", caller_id=15, org_id=3, status="new",
-                         intercom_ref=CONVERSATION, intercom_sync_activated="yes")
-    fake_itop.add_ticket(title="B", caller_id=15, org_id=3, status="new",
-                         intercom_ref=CONVERSATION, intercom_sync_activated="no")
+    fake_itop.add_ticket(
+        title="A",
+        caller_id=15,
+        org_id=3,
+        status="new",
+        intercom_ref=CONVERSATION,
+        intercom_sync_activated="yes",
+    )
+    fake_itop.add_ticket(
+        title="B",
+        caller_id=15,
+        org_id=3,
+        status="new",
+        intercom_ref=CONVERSATION,
+        intercom_sync_activated="no",
+    )
     response = await initialize(client)
     assert "Messages are copied to only some of the linked tickets." in texts_of(response)
     assert "Resume" in texts_of(response)
@@ -173,14 +197,17 @@ async def test_slow_itop_gives_a_retry_canvas_within_the_budget(
     from itop_intercom.app import create_app
     from itop_intercom.runtime import build_services
 
-    settings = make_settings(itop={"url": "http://itop.test/", "token": "admin-token",
-                                   "canvas_budget_seconds": 0.2})
-    services = build_services(settings, itop_transport=fake_itop.transport(),
-                              intercom_transport=fake_intercom.transport())
+    settings = make_settings(
+        itop={"url": "http://itop.test/", "token": "admin-token", "canvas_budget_seconds": 0.2}
+    )
+    services = build_services(
+        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
+    )
     fake_itop.latency = 1.0
     app = create_app(services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         response = await initialize(http)
     await services.aclose()
     assert "iTop is taking too long to answer." in texts_of(response)
@@ -190,9 +217,14 @@ async def test_submit_pause_flips_sync_and_shows_home(
     client: httpx.AsyncClient, fake_itop: FakeItop
 ) -> None:
     linked = seed_tickets(fake_itop)
-    body = canvas_submit_body(WORKSPACE, conversation_id=CONVERSATION, contact_email=AGATHA,
-                              component_id="home:pause", input_values={},
-                              stored_data={"screen": "home"})
+    body = canvas_submit_body(
+        WORKSPACE,
+        conversation_id=CONVERSATION,
+        contact_email=AGATHA,
+        component_id="home:pause",
+        input_values={},
+        stored_data={"screen": "home"},
+    )
     raw, headers = signed_canvas(body, CLIENT_SECRET)
     response = await client.post("/intercom/canvas/submit", content=raw, headers=headers)
     assert "Copying new messages to the linked tickets is paused." in texts_of(response)
@@ -240,8 +272,9 @@ async def test_readyz_lists_what_is_missing(make_settings: Any) -> None:
 
     services = build_services(make_settings(itop={"url": None, "token": None}))
     app = create_app(services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         response = await http.get("/readyz")
     await services.aclose()
     assert response.status_code == 503

@@ -89,7 +89,10 @@ def test_serve_starts_migrates_and_answers_health(tmp_path: Path) -> None:
     env["ITOP_INTERCOM_ITOP__TOKEN"] = "token-that-must-not-be-logged"
     process = subprocess.Popen(
         [sys.executable, "-m", "itop_intercom.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 20

@@ -79,6 +79,7 @@ def create_app(
             payload = _canvas_request(verified)
         except Refused as exc:
             return refused(request, exc, endpoint)
+        assert payload.conversation is not None  # checked by _canvas_request
         fields = log_fields(request.scope)
         fields.update(
             workspace=verified.workspace.id,
@@ -167,6 +168,7 @@ def create_app(
 
 
 def _canvas_request(verified: VerifiedRequest) -> CanvasRequest:
+    """The typed request; a canvas request without a conversation is useless to every screen."""
     try:
         payload = CanvasRequest.model_validate(verified.data)
     except ValidationError as exc:

@@ -54,8 +54,9 @@ ENDPOINTS: list[tuple[str, Callable[..., bytes], Signer, str]] = [
 async def row_counts(services: Services) -> dict[str, int]:
     async with services.engine.connect() as conn:
         return {
-            table.name: int((await conn.execute(sa.select(sa.func.count()).select_from(table)))
-                            .scalar_one())
+            table.name: int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+            )
             for table in metadata.sorted_tables
         }
 
@@ -72,8 +73,12 @@ def bad_requests(
     unsigned = {"Content-Type": "application/json"}
     return [
         ("missing signature", good, unsigned, 401),
-        ("wrong signature", good, {**unsigned, header: "sha1=" + "0" * 40
-                                   if header == "X-Hub-Signature" else "0" * 64}, 401),
+        (
+            "wrong signature",
+            good,
+            {**unsigned, header: "sha1=" + "0" * 40 if header == "X-Hub-Signature" else "0" * 64},
+            401,
+        ),
         ("signed with another workspace's secret", good, sign(good, OTHER_CLIENT_SECRET), 401),
         ("signature of other bytes", good, sign(good + b" ", CLIENT_SECRET), 401),
         ("unknown workspace", raw_of("unknownws"), sign(raw_of("unknownws"), CLIENT_SECRET), 403),
@@ -82,8 +87,9 @@ def bad_requests(
     ]
 
 
-@pytest.mark.parametrize(("path", "raw_of", "sign", "header"), ENDPOINTS,
-                         ids=["initialize", "submit", "webhook"])
+@pytest.mark.parametrize(
+    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
+)
 async def test_bad_inputs_get_precise_statuses_and_change_nothing(
     client: httpx.AsyncClient,
     services: Services,
@@ -109,11 +115,16 @@ async def test_bad_inputs_get_precise_statuses_and_change_nothing(
     assert "hello" not in logged  # no body in the logs
 
 
-@pytest.mark.parametrize(("path", "raw_of", "sign", "header"), ENDPOINTS,
-                         ids=["initialize", "submit", "webhook"])
+@pytest.mark.parametrize(
+    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
+)
 async def test_missing_required_fields_is_400(
-    client: httpx.AsyncClient, services: Services, path: str, raw_of: Callable[..., bytes],
-    sign: Signer, header: str,
+    client: httpx.AsyncClient,
+    services: Services,
+    path: str,
+    raw_of: Callable[..., bytes],
+    sign: Signer,
+    header: str,
 ) -> None:
     data = json.loads(raw_of())
     key = "app_id" if path == WEBHOOK else "workspace_id"
@@ -128,11 +139,16 @@ async def test_missing_required_fields_is_400(
     assert await row_counts(services) == before
 
 
-@pytest.mark.parametrize(("path", "raw_of", "sign", "header"), ENDPOINTS,
-                         ids=["initialize", "submit", "webhook"])
+@pytest.mark.parametrize(
+    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
+)
 async def test_oversized_bodies_are_refused_before_reading(
-    client: httpx.AsyncClient, services: Services, path: str, raw_of: Callable[..., bytes],
-    sign: Signer, header: str,
+    client: httpx.AsyncClient,
+    services: Services,
+    path: str,
+    raw_of: Callable[..., bytes],
+    sign: Signer,
+    header: str,
 ) -> None:
     big = raw_of()[:-1] + b', "padding": "' + b"x" * (1024 * 1024) + b'"}'
     response = await client.post(path, content=big, headers=sign(big, CLIENT_SECRET))
@@ -142,7 +158,8 @@ async def test_oversized_bodies_are_refused_before_reading(
         for _ in range(40):
             yield b"x" * 32768
 
-    response = await client.post(path, content=chunks(), headers={"X-Body-Signature": "0",
-                                                                  "X-Hub-Signature": "sha1=0"})
+    response = await client.post(
+        path, content=chunks(), headers={"X-Body-Signature": "0", "X-Hub-Signature": "sha1=0"}
+    )
     assert response.status_code == 413
     assert (await row_counts(services))["conversation_parts"] == 0

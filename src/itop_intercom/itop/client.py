@@ -10,6 +10,7 @@ are retried: a write that timed out may have been applied, so retrying it could 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -219,10 +220,8 @@ class ItopClient:
         message = str(body.get("message") or "")
         total = len(objects)
         if message.startswith("Found: "):
-            try:
+            with contextlib.suppress(ValueError):
                 total = int(message[len("Found: ") :])
-            except ValueError:
-                pass
         return GetResult(objects=objects, total=total)
 
     async def create(

@@ -173,7 +173,7 @@ class LocalLinkStore:
         self.tickets = tickets
         self.engine = engine
 
-    async def _rows(self, workspace_id: str, conversation_id: str) -> list[sa.Row[Any]]:
+    async def _rows(self, workspace_id: str, conversation_id: str) -> list[Any]:
         query = (
             sa.select(ticket_links.c.ticket_id, ticket_links.c.sync_enabled)
             .where(

@@ -44,6 +44,15 @@ class ItopUser:
     contact_id: int
     email: str
 
+    @classmethod
+    def from_object(cls, obj: ItopObject) -> ItopUser:
+        return cls(
+            id=obj.id,
+            login=obj.get("login"),
+            contact_id=int(obj.get("contactid", "0") or 0),
+            email=obj.get("email"),
+        )
+
 
 async def persons_by_email(client: ItopClient, email: str) -> list[Person]:
     """Active persons with this email; iTop compares emails case-insensitively (012)."""
@@ -62,12 +71,11 @@ async def users_by_email(client: ItopClient, email: str) -> list[ItopUser]:
     """Enabled iTop users whose person has this email (020)."""
     query = f"SELECT User WHERE email = {oql.quote(email.strip())} AND status = 'enabled'"
     result = await client.get("User", query, USER_FIELDS)
-    return [
-        ItopUser(
-            id=obj.id,
-            login=obj.get("login"),
-            contact_id=int(obj.get("contactid", "0") or 0),
-            email=obj.get("email"),
-        )
-        for obj in result.objects
-    ]
+    return [ItopUser.from_object(obj) for obj in result.objects]
+
+
+async def users_of_person(client: ItopClient, person_id: int) -> list[ItopUser]:
+    """Enabled iTop users attached to a person (019); needs read rights on User (024)."""
+    query = f"SELECT User WHERE contactid = {oql.integer(person_id)} AND status = 'enabled'"
+    result = await client.get("User", query, USER_FIELDS)
+    return [ItopUser.from_object(obj) for obj in result.objects]

@@ -80,7 +80,9 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
+        if value and not value.startswith(
+            ("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")
+        ):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 

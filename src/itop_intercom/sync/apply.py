@@ -69,11 +69,11 @@ async def apply(ctx: ApplyContext, delivery: Delivery) -> None:
         # Nothing to write (cannot normally be planned); finish it rather than block.
         await queue.mark_done(services.engine, delivery)
         return
-    if delivery.started_at is not None and delivery.step == ENTRY_STEP:
-        if await _entry_exists(ctx, delivery):
-            log.info("entry already in iTop, not written again", delivery=delivery.id)
-            await queue.mark_done(services.engine, delivery)
-            return
+    uncertain = delivery.started_at is not None and delivery.step == ENTRY_STEP
+    if uncertain and await _entry_exists(ctx, delivery):
+        log.info("entry already in iTop, not written again", delivery=delivery.id)
+        await queue.mark_done(services.engine, delivery)
+        return
     notes = await _attachments(ctx, delivery)
     await _write_entry(ctx, delivery, notes)
     await queue.mark_done(services.engine, delivery)
@@ -95,12 +95,12 @@ async def _write_entry(
     ctx: ApplyContext, delivery: Delivery, notes: list[entries.AttachmentNote]
 ) -> None:
     services = ctx.services
-    assert delivery.log in ("public", "private")
+    log_kind: entries.LogKind = "private" if delivery.log == "private" else "public"
     message = entries.render(
         workspace_id=delivery.workspace_id,
         conversation_id=delivery.conversation_id,
         part_id=delivery.part_id,
-        log=delivery.log,
+        log=log_kind,
         body=delivery.body,
         language=_language(services, delivery.workspace_id),
         attachments=notes,
@@ -125,7 +125,7 @@ async def _write_entry(
     await services.itop.update(
         delivery.ticket_class,
         delivery.ticket_id,
-        {log_attcode(services, delivery.log): {"add_item": item}},
+        {log_attcode(services, log_kind): {"add_item": item}},
         "id",
         comment=(
             f"itop-intercom: Intercom conversation {delivery.conversation_id}, "
@@ -143,8 +143,7 @@ async def _entry_exists(ctx: ApplyContext, delivery: Delivery) -> bool:
     items = value.get("entries") if isinstance(value, dict) else None
     mark = entries.marker(delivery.workspace_id, delivery.conversation_id, delivery.part_id)
     return any(
-        isinstance(entry, dict) and entries.contains_marker(entry, mark)
-        for entry in items or []
+        isinstance(entry, dict) and entries.contains_marker(entry, mark) for entry in items or []
     )
 
 
@@ -204,9 +203,7 @@ async def _copy_attachment(
     try:
         data = await services.intercom(workspace).download(url, limit)
     except IntercomTooLarge:
-        log.warning(
-            "attachment over the size limit, not copied", delivery=delivery.id, limit=limit
-        )
+        log.warning("attachment over the size limit, not copied", delivery=delivery.id, limit=limit)
         return {"name": name, "why": f"over the {_size(limit)} limit"}
     except NotConfigured:
         return {"name": name, "why": "no Intercom access token to download it"}

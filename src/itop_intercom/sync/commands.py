@@ -1,14 +1,267 @@
-"""CLI commands of the sync side: `worker` and `events` (list, show, replay)."""
+"""CLI commands of the sync side: `worker` and `events` (list, show, replay).
+
+An *event* is a delivery: one conversation part going to one ticket's case log. Its id is what
+`events show` and `events replay` take. Exit status: 0 done; 1 something asked for was not found
+or could not be replayed; 2 settings or database problem.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from itop_intercom.settings import SettingsError, load_settings
+from itop_intercom.settings.model import Settings
 
 ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
 def register(sub: Any, with_config: ConfigAdder) -> None:
-    """Filled in by the sync issue (worker, events list/show/replay)."""
-    return None
+    """Add `worker` and `events list|show|replay` to the command's subparsers."""
+    worker = with_config(sub.add_parser("worker", help="run the sync worker on its own"))
+    worker.add_argument(
+        "--once",
+        action="store_true",
+        help="apply what is due now, then exit (for cron-style runs and checks)",
+    )
+    worker.set_defaults(func=cmd_worker)
+
+    events = sub.add_parser("events", help="inspect and replay synchronised parts")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+
+    listing = with_config(events_sub.add_parser("list", help="list events, newest first"))
+    listing.add_argument("--state", choices=["pending", "done", "dead"], help="only this state")
+    listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.set_defaults(func=cmd_events_list)
+
+    show = with_config(events_sub.add_parser("show", help="everything about one event"))
+    show.add_argument("id", type=int)
+    show.set_defaults(func=cmd_events_show)
+
+    replay = with_config(
+        events_sub.add_parser("replay", help="apply dead events again (never twice in iTop)")
+    )
+    replay.add_argument("ids", type=int, nargs="*", metavar="ID")
+    replay.add_argument("--dead", action="store_true", help="replay every dead event")
+    replay.set_defaults(func=cmd_events_replay)
+
+
+def _settings(args: argparse.Namespace, stderr: TextIO) -> Settings | None:
+    try:
+        return load_settings(args.config)
+    except SettingsError as exc:
+        print(f"itop-intercom: {exc}", file=stderr)
+        return None
+
+
+def _with_engine(
+    settings: Settings, action: Callable[[Any], Awaitable[int]], stderr: TextIO
+) -> int:
+    """Run `action(engine)` on a migrated database; report database failures as exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from itop_intercom.store.db import create_engine, upgrade
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await action(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        upgrade(settings.database_url)
+        return asyncio.run(main())
+    except SQLAlchemyError as exc:
+        print(f"itop-intercom: database error: {type(exc).__name__}", file=stderr)
+        return 2
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings(args, sys.stderr)
+    if settings is None:
+        return 2
+    # Job handlers register themselves when their module is imported; the app imports them all.
+    import itop_intercom.app  # noqa: F401
+    from itop_intercom.logs import configure
+    from itop_intercom.runtime import build_services
+    from itop_intercom.store.db import upgrade
+    from itop_intercom.sync.worker import Worker, run_until_signalled
+
+    configure(settings.log_level, settings.log_format)
+    upgrade(settings.database_url)
+
+    async def main() -> int:
+        services = build_services(settings)
+        if args.once:
+            try:
+                await Worker(services).run_once()
+            finally:
+                await services.aclose()
+        else:
+            await run_until_signalled(services)
+        return 0
+
+    return asyncio.run(main())
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_events_list(args: argparse.Namespace) -> int:
+    settings = _settings(args, sys.stderr)
+    if settings is None:
+        return 2
+    return _with_engine(settings, lambda engine: events_list(engine, args, sys.stdout), sys.stderr)
+
+
+async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from itop_intercom.sync import queue
+
+    rows = await queue.list_events(
+        engine, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
+    )
+    if not rows:
+        print("no events", file=out)
+    else:
+        header = f"{'ID':>8}  {'STATE':<7}  {'CONVERSATION':<18}  {'PART':<14}  {'TICKET':<18}  "
+        print(header + f"{'TRIES':>5}  {'RECEIVED (UTC)':<19}  LAST ERROR", file=out)
+        for r in rows:
+            ticket = f"{r.ticket_class}::{r.ticket_id}"
+            print(
+                f"{r.id:>8}  {r.state:<7}  {_short(r.conversation_id, 18):<18}  "
+                f"{_short(r.part_id, 14):<14}  {_short(ticket, 18):<18}  {r.attempts:>5}  "
+                f"{_when(r.created_at):<19}  {_short(r.last_error, 60)}",
+                file=out,
+            )
+    if args.conversation:
+        kept = await queue.kept_parts(engine, args.conversation)
+        if kept:
+            print(
+                f"{kept} part(s) of this conversation were kept without being applied "
+                "(no ticket had sync on when they arrived)",
+                file=out,
+            )
+    return 0
+
+
+def cmd_events_show(args: argparse.Namespace) -> int:
+    settings = _settings(args, sys.stderr)
+    if settings is None:
+        return 2
+    return _with_engine(
+        settings, lambda engine: events_show(engine, args.id, sys.stdout, sys.stderr), sys.stderr
+    )
+
+
+async def events_show(engine: Any, event_id: int, out: TextIO, err: TextIO) -> int:
+    from itop_intercom.sync import queue
+
+    event = await queue.get_event(engine, event_id)
+    if event is None:
+        print(f"itop-intercom: no event {event_id}", file=err)
+        return 1
+    attachments = event.progress.get("attachments") or []
+    lines = [
+        ("event", str(event.id)),
+        ("state", event.state),
+        ("workspace", event.workspace_id),
+        ("conversation", event.conversation_id),
+        ("part", f"{event.part_id} ({event.part_type or '?'}, {event.topic})"),
+        ("log", event.log or "-"),
+        ("ticket", f"{event.ticket_class}::{event.ticket_id}"),
+        ("origin", event.origin),
+        (
+            "author",
+            " ".join(
+                x
+                for x in (
+                    event.author_name,
+                    f"<{event.author_email}>" if event.author_email else None,
+                )
+                if x
+            )
+            or "-",
+        ),
+        ("written in Intercom", _when(float(event.part_created_at))),
+        ("received", _when(event.created_at)),
+        ("attempts", str(event.attempts)),
+        ("next attempt", _when(event.due_at) if event.state == "pending" else "-"),
+        ("finished", _when(event.finished_at)),
+        (
+            "unconfirmed write",
+            f"{event.step} at {_when(event.started_at)}" if event.started_at is not None else "-",
+        ),
+        (
+            "attachments",
+            ", ".join(
+                f"{a.get('name')}: "
+                + (
+                    f"iTop Attachment {a['itop_id']}"
+                    if "itop_id" in a
+                    else f"not copied ({a.get('why')})"
+                )
+                for a in attachments
+                if isinstance(a, dict)
+            )
+            or "-",
+        ),
+        ("last error", event.last_error or "-"),
+        ("text", _short(event.body, 300) or "-"),
+    ]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label:<{width}}  {value}", file=out)
+    return 0
+
+
+def cmd_events_replay(args: argparse.Namespace) -> int:
+    if not args.ids and not args.dead:
+        print("itop-intercom: give event ids or --dead", file=sys.stderr)
+        return 2
+    if args.ids and args.dead:
+        print("itop-intercom: give event ids or --dead, not both", file=sys.stderr)
+        return 2
+    settings = _settings(args, sys.stderr)
+    if settings is None:
+        return 2
+    return _with_engine(
+        settings,
+        lambda engine: events_replay(engine, args.ids, args.dead, sys.stdout, sys.stderr),
+        sys.stderr,
+    )
+
+
+async def events_replay(
+    engine: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO
+) -> int:
+    from itop_intercom.sync import queue
+
+    result = await queue.replay(engine, ids, all_dead=all_dead)
+    for event_id in result.not_found:
+        print(f"itop-intercom: no event {event_id}", file=err)
+    for event_id, state in result.not_dead:
+        print(f"itop-intercom: event {event_id} is {state}, not dead: not replayed", file=err)
+    if result.replayed:
+        shown = ", ".join(str(i) for i in result.replayed[:20])
+        more = f" and {len(result.replayed) - 20} more" if len(result.replayed) > 20 else ""
+        print(f"{len(result.replayed)} event(s) will be applied again: {shown}{more}", file=out)
+    elif all_dead:
+        print("no dead events", file=out)
+    return 1 if result.not_found or result.not_dead else 0

@@ -172,7 +172,9 @@ def render(
         parts.append(f"<p>{texts['attachments'].format(names=', '.join(copied))}</p>")
     for note in attachments:
         if not note.copied:
-            line = texts["not_copied"].format(name=html.escape(note.name), why=html.escape(note.why))
+            line = texts["not_copied"].format(
+                name=html.escape(note.name), why=html.escape(note.why)
+            )
             parts.append(f"<p>{line}</p>")
     return "".join(parts)
 

@@ -19,11 +19,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import signals
-from itop_intercom.sync.dbutil import insert_ignore, write_transaction
+from itop_intercom.sync.dbutil import write_transaction
+from itop_intercom.sync.entries import HISTORY_TOPIC
 
 PartKey = tuple[str, str, str]
 _Request = tuple[list[dict[str, Any]], "asyncio.Future[int]"]
@@ -88,12 +90,28 @@ class PartWriter:
             signals.notify(self._engine)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[PartKey]:
+        unique = list({_key(row): row for row in reversed(rows)}.values())
         async with write_transaction(self._engine) as conn:
-            statement = insert_ignore(conn, parts_t).returning(
-                parts_t.c.workspace_id, parts_t.c.conversation_id, parts_t.c.part_id
-            )
-            result = await conn.execute(statement, rows)
+            result = await conn.execute(_upsert(conn), unique)
             return {(r[0], r[1], r[2]) for r in result.all()}
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    """Insert new parts; a part already stored by a history copy (`topic = 'history'`) becomes
+    a webhook part again, to be planned for every ticket with sync on, as any webhook part.
+    Parts already received by webhook are left alone (that is the deduplication)."""
+    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(parts_t)
+    excluded = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[parts_t.c.workspace_id, parts_t.c.conversation_id, parts_t.c.part_id],
+        set_={
+            "topic": excluded.topic,
+            "notification_id": excluded.notification_id,
+            "log": excluded.log,
+            "plan": "new",
+        },
+        where=parts_t.c.topic == HISTORY_TOPIC,
+    ).returning(parts_t.c.workspace_id, parts_t.c.conversation_id, parts_t.c.part_id)
 
 
 def _count(rows: list[dict[str, Any]], new: set[PartKey]) -> int:

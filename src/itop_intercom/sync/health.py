@@ -10,6 +10,7 @@ answers again makes every backed-off delivery due at once (`queue.wake_retries`)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from itop_intercom.itop.errors import ItopError
@@ -46,10 +47,8 @@ class ItopHealth:
             try:
                 await self._services.itop.list_operations()
             except ItopError:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
                 delay = min(PROBE_MAX_SECONDS, delay * 2)
                 continue
             down_for = time.monotonic() - (self.down_since or time.monotonic())

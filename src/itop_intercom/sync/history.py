@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from itop_intercom.intercom.payloads import Author, Conversation, ConversationPart
+from itop_intercom.intercom.payloads import Attachment, Author, Conversation, ConversationPart
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import queue, signals
@@ -73,9 +73,7 @@ async def plan_history(
     async with write_transaction(engine) as conn:
         stored = 0
         if rows:
-            result = await conn.execute(
-                insert_ignore(conn, parts_t).returning(parts_t.c.id), rows
-            )
+            result = await conn.execute(insert_ignore(conn, parts_t).returning(parts_t.c.id), rows)
             stored = len(result.all())
         candidates = (
             await conn.execute(
@@ -138,7 +136,7 @@ def _rows(
                 SOURCE_PART_TYPE,
                 source.author,
                 source.body,
-                [a.model_dump(include={"name", "url", "content_type", "filesize"}) for a in source.attachments],
+                _attachments(source.attachments),
                 created,
                 received,
             )
@@ -148,6 +146,13 @@ def _rows(
             continue
         rows.append(_part_row(workspace_id, conversation.id, part, created, received))
     return rows
+
+
+def _attachments(attachments: list[Attachment]) -> list[dict[str, Any]]:
+    return [
+        {"name": a.name, "url": a.url, "content_type": a.content_type, "filesize": a.filesize}
+        for a in attachments
+    ]
 
 
 def _part_row(
@@ -164,7 +169,7 @@ def _part_row(
         part.part_type or "",
         part.author,
         part.body,
-        [a.model_dump(include={"name", "url", "content_type", "filesize"}) for a in part.attachments],
+        _attachments(part.attachments),
         part.created_at or fallback_time,
         received,
     )
@@ -182,6 +187,7 @@ def _row(
     received: datetime,
 ) -> dict[str, Any]:
     author = author or Author()
+    log = classify(HISTORY_TOPIC, part_type, author.type, body, attachments, from_ai=is_ai(author))
     return {
         "workspace_id": workspace_id,
         "conversation_id": conversation_id,
@@ -197,8 +203,8 @@ def _row(
         "attachments": attachments,
         "part_created_at": int(created_at),
         "received_at": received,
-        "log": classify(
-            HISTORY_TOPIC, part_type, author.type, body, attachments, from_ai=is_ai(author)
-        ),
-        "plan": "planned",
+        "log": log,
+        # Decided here: planned for this ticket (or nothing to write). A later webhook for
+        # the same part turns it into a webhook part (see `groupcommit`).
+        "plan": "planned" if log else "ignored",
     }

@@ -31,7 +31,7 @@ from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
 from itop_intercom.settings.model import ResolvedWorkspace
 from itop_intercom.sync import queue
-from itop_intercom.sync.entries import PUBLIC_TOPICS, PRIVATE_TOPICS, classify
+from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS, classify
 from itop_intercom.sync.groupcommit import writer_for
 
 log = get_logger("itop_intercom.sync.intake")

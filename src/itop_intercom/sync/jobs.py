@@ -104,7 +104,9 @@ class ClaimedJob:
     age_from: float
 
 
-async def claim(engine: AsyncEngine, owner: str, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+async def claim(
+    engine: AsyncEngine, owner: str, limit: int, lease_seconds: float
+) -> list[ClaimedJob]:
     if limit <= 0:
         return []
     claimed = []

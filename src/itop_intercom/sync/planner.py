@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from itop_intercom.itop import oql
 from itop_intercom.logs import get_logger
@@ -51,9 +53,7 @@ async def synced_tickets(
     by_conversation: dict[str, list[int]] = defaultdict(list)
     for start in range(0, len(conversations), _ITOP_BATCH):
         chunk = conversations[start : start + _ITOP_BATCH]
-        query = (
-            f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
-        )
+        query = f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
         found = await services.itop.get(tickets.class_, query, f"id,{ref}")
         for obj in found.objects:
             by_conversation[obj.get(ref)].append(obj.id)
@@ -87,7 +87,7 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
     if ignored:
         async with write_transaction(engine) as conn:
             await _set_plan(conn, ignored, "ignored")
-    groups: dict[ConversationKey, list[sa.Row[tuple[object, ...]]]] = defaultdict(list)
+    groups: dict[ConversationKey, list[Any]] = defaultdict(list)
     for r in rows:
         if r.log is not None:
             groups[(r.workspace_id, r.conversation_id)].append(r)
@@ -130,7 +130,7 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
     return len(rows)
 
 
-async def _set_plan(conn: sa.ext.asyncio.AsyncConnection, ids: list[int], plan: str) -> set[int]:
+async def _set_plan(conn: AsyncConnection, ids: list[int], plan: str) -> set[int]:
     """Decide parts still undecided; returns the ids this transaction decided (another planner
     may have been faster: those are left alone)."""
     decided: set[int] = set()

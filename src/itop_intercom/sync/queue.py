@@ -146,9 +146,7 @@ def _head_due(key: ConversationKey) -> sa.Select[Any]:
             deliveries_t.c.conversation_id == conv,
             deliveries_t.c.state == PENDING,
         )
-        .order_by(
-            deliveries_t.c.part_created_at, deliveries_t.c.part_seq, deliveries_t.c.id
-        )
+        .order_by(deliveries_t.c.part_created_at, deliveries_t.c.part_seq, deliveries_t.c.id)
         .limit(1)
     )
 
@@ -238,7 +236,9 @@ async def renew_leases(engine: AsyncEngine, owner: str, lease_seconds: float) ->
         )
 
 
-async def load_pending(engine: AsyncEngine, key: ConversationKey, limit: int = 200) -> list[Delivery]:
+async def load_pending(
+    engine: AsyncEngine, key: ConversationKey, limit: int = 200
+) -> list[Delivery]:
     """The conversation's pending deliveries, in conversation order."""
     d, p = deliveries_t, parts_t
     query = (
@@ -430,7 +430,7 @@ async def stats(engine: AsyncEngine) -> QueueStats:
                 )
             )
         ).one()
-        job_counts = dict(
+        job_counts: dict[str, int] = dict(
             (
                 await conn.execute(
                     sa.select(jobs_t.c.state, sa.func.count())

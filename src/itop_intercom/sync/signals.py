@@ -13,9 +13,7 @@ import weakref
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_subscribers: weakref.WeakKeyDictionary[sa.Engine, set[asyncio.Event]] = (
-    weakref.WeakKeyDictionary()
-)
+_subscribers: weakref.WeakKeyDictionary[sa.Engine, set[asyncio.Event]] = weakref.WeakKeyDictionary()
 
 
 def subscribe(engine: AsyncEngine) -> asyncio.Event:

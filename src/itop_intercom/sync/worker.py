@@ -103,9 +103,7 @@ class Worker:
             worked += len(claims)
             if self.health.down:
                 break
-        for job in await jobs.claim(
-            self.services.engine, self.owner, 100, self.lease_seconds
-        ):
+        for job in await jobs.claim(self.services.engine, self.owner, 100, self.lease_seconds):
             await jobs.run(self.services, job, self.owner)
             worked += 1
         return worked
@@ -153,12 +151,18 @@ class Worker:
         for claim in await queue.claim_conversations(engine, self.owner, free, self.lease_seconds):
             task = asyncio.create_task(self._process(claim))
             self._active[claim.key] = task
-            task.add_done_callback(lambda _t, key=claim.key: self._active.pop(key, None))
+            task.add_done_callback(self._forget(claim.key))
         free_jobs = JOB_CONCURRENCY - len(self._jobs)
         for job in await jobs.claim(engine, self.owner, free_jobs, self.lease_seconds):
             job_task = asyncio.create_task(self._run_job(job))
             self._jobs.add(job_task)
             job_task.add_done_callback(self._jobs.discard)
+
+    def _forget(self, key: tuple[str, str]) -> Callable[[asyncio.Task[None]], None]:
+        def done(_task: asyncio.Task[None]) -> None:
+            self._active.pop(key, None)
+
+        return done
 
     async def _run_job(self, job: jobs.ClaimedJob) -> None:
         try:
@@ -227,9 +231,7 @@ class Worker:
             failure = classify(exc)
         # iTop refused the write itself: it certainly did not happen.
         written: bool | None = (
-            False
-            if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS
-            else None
+            False if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS else None
         )
         max_age = self.settings.max_age_hours * 3600
         if failure.transient and now() - delivery.age_from > max_age:
@@ -250,7 +252,9 @@ class Worker:
         if failure.outage:
             self.health.report_down(failure.reason)
         due = now() + backoff(
-            max(delivery.attempts, 1), self.settings.retry_base_seconds, self.settings.retry_max_seconds
+            max(delivery.attempts, 1),
+            self.settings.retry_base_seconds,
+            self.settings.retry_max_seconds,
         )
         await queue.schedule_retry(engine, delivery, due, failure.reason, written=written)
         metrics.parts_applied.labels("retry").inc()

@@ -112,9 +112,7 @@ def downgrade() -> None:
         batch_op.drop_column("lease_owner")
         batch_op.drop_column("age_from")
         batch_op.drop_column("due_at")
-        batch_op.add_column(
-            sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_jobs_state_next", ["state", "next_attempt_at"], unique=False)
 
     with op.batch_alter_table("sync_conversations", schema=None) as batch_op:
@@ -134,12 +132,8 @@ def downgrade() -> None:
         batch_op.add_column(
             sa.Column("state", sa.String(length=16), nullable=False, server_default="pending")
         )
-        batch_op.add_column(
-            sa.Column("attempts", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(

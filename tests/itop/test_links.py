@@ -1,0 +1,107 @@
+"""Both link stores give the same behaviour: in iTop's fields, or in our database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from itop_intercom.itop.client import ItopClient
+from itop_intercom.itop.links import (
+    ItopFieldLinkStore,
+    LinkStore,
+    LocalLinkStore,
+    has_link_fields,
+)
+from itop_intercom.itop.tickets import Tickets
+from itop_intercom.settings.model import Settings
+from itop_intercom.store.db import create_engine
+from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+
+WS = "ws4test1"
+CONV = "1001"
+URL = "https://app.intercom.com/a/apps/ws4test1/inbox/inbox/all/conversations/1001"
+
+
+@pytest.fixture(params=["itop", "local"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fake(kind: str) -> FakeItop:
+    return FakeItop(instance="intercom" if kind == "itop" else "vanilla")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def store(kind: str, fake: FakeItop, engine: AsyncEngine) -> AsyncIterator[LinkStore]:
+    async with ItopClient(
+        "http://itop.test/webservices/rest.php",
+        ADMIN_TOKEN,
+        version="1.4",
+        transport=fake.transport(),
+    ) as client:
+        tickets = Tickets(client, Settings())
+        assert await has_link_fields(client, tickets) is (kind == "itop")
+        yield ItopFieldLinkStore(tickets) if kind == "itop" else LocalLinkStore(tickets, engine)
+
+
+async def test_link_then_list_with_sync_on(store: LinkStore, fake: FakeItop) -> None:
+    first = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    second = fake.add_ticket(title="B", caller_id=15, org_id=3, status="new")
+    fake.add_ticket(title="unrelated", caller_id=15, org_id=3, status="new")
+    await store.link(WS, CONV, first, URL, "Agent")
+    await store.link(WS, CONV, second, URL, "Agent")
+    linked = await store.linked(WS, CONV)
+    assert linked.total == 2
+    assert {t.ticket.id for t in linked.tickets} == {first, second}
+    assert linked.sync_state == "active"
+    assert sorted(await store.synced_ticket_ids(WS, CONV)) == sorted([first, second])
+
+
+async def test_pause_and_resume(store: LinkStore, fake: FakeItop) -> None:
+    ticket = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    await store.link(WS, CONV, ticket, URL, "Agent")
+    await store.set_sync(WS, CONV, False)
+    assert (await store.linked(WS, CONV)).sync_state == "paused"
+    assert await store.synced_ticket_ids(WS, CONV) == []
+    await store.set_sync(WS, CONV, True)
+    assert (await store.linked(WS, CONV)).sync_state == "active"
+
+
+async def test_a_ticket_links_to_one_conversation_at_most(store: LinkStore, fake: FakeItop) -> None:
+    ticket = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    await store.link(WS, CONV, ticket, URL, "Agent")
+    await store.link(WS, "2002", ticket, URL.replace("1001", "2002"), "Agent")
+    assert (await store.linked(WS, CONV)).total == 0
+    link = await store.link_of(ticket)
+    assert link is not None
+    assert link.conversation_id == "2002"
+
+
+async def test_unlinked_ticket_has_no_link(store: LinkStore, fake: FakeItop) -> None:
+    ticket = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    assert await store.link_of(ticket) is None
+    assert (await store.linked(WS, CONV)).sync_state == "none"
+
+
+async def test_creation_fields_put_the_link_where_the_store_keeps_it(
+    store: LinkStore, kind: str
+) -> None:
+    fields = store.creation_fields(CONV, URL)
+    if kind == "itop":
+        assert fields == {
+            "intercom_ref": CONV,
+            "intercom_url": URL,
+            "intercom_sync_activated": "yes",
+        }
+    else:
+        assert fields == {}
