@@ -43,9 +43,10 @@ Reading (quirks 6-15)
   (045, vanilla 095: the full list of filter codes) are worded as iTop's. `=` on strings is case-
   and accent-insensitive like MariaDB's utf8mb4_unicode_ci (012).
 - All scalars are strings, empty external key "0", empty date "" (038); an empty Person external
-  key has friendlyname " " in core/get with an explicit output list (040) but "" with "*" (039) or
-  in write answers (030); `parent_change_id_finalclass_recall` is "Change" only in create answers
-  (038 vs 039). Stopwatches are 0, `sla_*_over` null (038).
+  key has friendlyname " " in core/get with an explicit output list on a leaf class (040), but ""
+  with "*" (039), on an abstract class such as User (023) or in write answers (030);
+  `parent_change_id_finalclass_recall` is "Change" only in create answers (038 vs 039).
+  Stopwatches are 0, `sla_*_over` null (038).
 Writing (quirks 16-21)
 - `comment` mandatory (036); external keys as id / OQL / search object matching exactly one object
   (026, 033, 034: "No item found with criteria" / "Several items found (N)"); unknown attribute
@@ -86,16 +87,25 @@ Inferred, NOT recorded in any transcript (flagged so that nobody mistakes them f
 - Which classes a non-admin may write (tickets, attachments, contacts) and the exact HTML
   sanitiser whitelist are approximations. The html->text rendering of `message` reproduces 049-058.
 - Priority matrix (impact x urgency) beyond the four combinations of 025-038; the dates set by
-  ev_pending/ev_reopen; the JSON of empty images/passwords/obsolescence flags ("").
+  ev_pending/ev_reopen; the JSON of empty images/passwords/obsolescence flags (""); `items`
+  entries with a user_id (admin) are kept verbatim without a User lookup; a case-log value that
+  is an object without add_item/items changes nothing; add_item defaults to format html.
+- Link sets other than User.profile_list are accepted on input and always read back as [];
+  get_related does not follow relations; deleting a ticket also deletes its attachments, other
+  deletions ignore referential integrity. The HTML pages of `http_status` / `not_rest`.
 - PHP date parsing is approximated: ISO 8601 / 'Y-m-d[ H:i[:s]]' / @epoch / now|today|yesterday|
   tomorrow; the error position of other strings is a heuristic (exact for 059).
 - Users' ids: intercom admin 1, intercom_sync_app 2, intercom_sync_agent 3, agatha.christie 4,
   victor.hugo 5 (vanilla: 1, 4, 5, 6, 7); the extra NO_REST_TOKEN user is id 100
   ("intercom_sync_norest"). Demo persons other than those named in the transcripts are invented.
 
+Seeds: `seed="lab"` (default) is the database as the transcripts use it after their setup cases
+007-010 (agatha.christie / victor.hugo accounts, Persons 40 and 41); `seed="install"` is the clean
+snapshot the recordings start from (demo data and the token users only).
+
 Test hooks (see FakeItop): `rest_token_allowed`, `down`, `http_status`, `not_rest`, `latency`,
-`fail_next`, `calls`, `clock`, and the helpers add_person / add_user / add_ticket / ticket /
-log_entries / attachments / api / remove.
+`fail_next`, `calls`, `clock`, `default_version`, and the helpers add_person / add_user /
+add_ticket / ticket / log_entries / attachments / api / remove / serve_in_thread.
 """
 
 from __future__ import annotations
@@ -1719,7 +1729,12 @@ class FakeItop:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", loop="asyncio"
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            interface="asgi3",
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -2509,7 +2524,10 @@ class FakeItop:
         total = len(rows)
         if limit > 0:
             rows = rows[(page - 1) * limit : page * limit]
-        mode = "read" if spec.fields is None else "get"
+        # 040 vs 023/039: an explicit list on a leaf class loads only those columns, and an
+        # empty Person key then has friendlyname " "; '*' or an abstract class loads objects.
+        leaf = not self._model[target].abstract
+        mode = "get" if spec.fields is not None and leaf else "read"
         objects = dict(self._object_result(row, "", spec, mode) for row in rows)
         return {"code": 0, "message": f"Found: {total}", "objects": objects or None}
 
@@ -2760,7 +2778,12 @@ class FakeItop:
         if not self.fail_next:
             return None
         head = self.fail_next[0]
-        is_transport = isinstance(head, BaseException) or head in _TRANSPORT_FAILURE_STRINGS
+        known = _APP_FAILURE_STRINGS | _TRANSPORT_FAILURE_STRINGS
+        if isinstance(head, str) and head not in known:
+            raise ValueError(f"unknown injected failure {head!r}; use one of {sorted(known)}")
+        is_transport = isinstance(head, BaseException) or (
+            isinstance(head, str) and head in _TRANSPORT_FAILURE_STRINGS
+        )
         if is_transport != transport:
             return None
         return self.fail_next.pop(0)
@@ -3006,7 +3029,14 @@ def main(argv: list[str] | None = None) -> None:
         f"tokens: admin={ADMIN_TOKEN} agent={AGENT_TOKEN} no-rest={NO_REST_TOKEN}",
         flush=True,
     )
-    uvicorn.run(fake.app, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    uvicorn.run(
+        fake.app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        interface="asgi3",
+    )
 
 
 if __name__ == "__main__":

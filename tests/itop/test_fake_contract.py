@@ -96,7 +96,7 @@ def _token_for(case: dict[str, Any]) -> str | None:
 
 
 def _version_of(case: dict[str, Any]) -> str:
-    query = urllib.parse.urlsplit(case["url_path_and_query"]).query
+    query = urllib.parse.urlsplit(str(case["url_path_and_query"])).query
     return dict(urllib.parse.parse_qsl(query))["version"]
 
 
@@ -247,7 +247,10 @@ async def test_non_admin_on_behalf_writes_nothing() -> None:
         },
         token=AGENT_TOKEN,
     )
-    assert answer == {"code": 1, "message": "Error: public_log: Only administrators can set the user id"}
+    assert answer == {
+        "code": 1,
+        "message": "Error: public_log: Only administrators can set the user id",
+    }
     assert fake.log_entries(ticket) == []
 
 
@@ -285,8 +288,12 @@ async def test_calls_and_injected_failures_are_recorded() -> None:
     assert second.json() == {"code": 100, "message": "Error: boom"}
     assert third.status_code == 200 and third.text.startswith("<!DOCTYPE html>")
     assert fourth.json() == {"code": 11, "message": "Error: Unknown verb 'x' in version '1.3'"}
-    assert [c["injected"] for c in fake.calls] == [503, {"code": 100, "message": "Error: boom"},
-                                                   "not_rest", None]
+    assert [c["injected"] for c in fake.calls] == [
+        503,
+        {"code": 100, "message": "Error: boom"},
+        "not_rest",
+        None,
+    ]
     assert fake.calls[-1]["user"] == "intercom_sync_app"
     assert fake.calls[-1]["operation"] == "x"
 
@@ -294,13 +301,21 @@ async def test_calls_and_injected_failures_are_recorded() -> None:
 async def test_timeout_after_applies_the_write() -> None:
     fake = FakeItop()
     fake.fail_next = ["timeout_after"]
-    payload = {"operation": "core/create", "comment": "c", "class": "UserRequest",
-               "fields": {"org_id": 3, "title": "t", "description": "d"}}
+    payload = {
+        "operation": "core/create",
+        "comment": "c",
+        "class": "UserRequest",
+        "fields": {"org_id": 3, "title": "t", "description": "d"},
+    }
     async with httpx.AsyncClient(transport=fake.transport()) as http:
         with pytest.raises(httpx.ReadTimeout):
             await http.post(
                 "http://itop.test/webservices/rest.php",
-                data={"version": "1.4", "auth_token": ADMIN_TOKEN, "json_data": json.dumps(payload)},
+                data={
+                    "version": "1.4",
+                    "auth_token": ADMIN_TOKEN,
+                    "json_data": json.dumps(payload),
+                },
             )
     assert fake.ticket(1)["title"] == "t"
 

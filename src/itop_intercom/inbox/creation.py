@@ -188,9 +188,7 @@ async def _run(
     log.info("ticket created", ticket=ticket.id, conversation=ctx.conversation_id)
     outcome = Outcome(ticket=ticket)
     try:
-        await store.after_create(
-            ctx.workspace.id, ctx.conversation_id, ticket.id, ctx.agent_label
-        )
+        await store.after_create(ctx.workspace.id, ctx.conversation_id, ticket.id, ctx.agent_label)
     except Exception as exc:
         log.error("could not record the link of a new ticket", error=type(exc).__name__)
         outcome.link_pending = True

@@ -80,11 +80,18 @@ def _display(ctx: ScreenContext, attcode: str, raw: Any, fields: Mapping[str, An
     if attcode.endswith("_id") and friendly is not None:
         return str(friendly) or EMPTY_VALUE
     text = "" if raw is None else str(raw)
-    if "<" in text or "&" in text:
+    if looks_like_html(text):
         text = html_to_text(text)
     else:
         text = value_label(ctx, attcode, text)
     return one_line(text, VALUE_CHARS) if text else EMPTY_VALUE
+
+
+def looks_like_html(text: str) -> bool:
+    """iTop's HTML attributes always start with a tag (it wraps bare text in `<p>`, quirk 19),
+    while a title that merely contains `<` does not: REST says nothing about attribute kinds."""
+    stripped = text.lstrip()
+    return stripped.startswith("<") and ">" in stripped
 
 
 def link_state(ctx: ScreenContext, link: TicketLink | None) -> tuple[str, bool]:
@@ -121,9 +128,7 @@ def build(ctx: ScreenContext, ticket: ItopObject, link: TicketLink | None, back:
     ]
     if rows:
         components.append(ck.data_table(rows))
-    components.append(
-        ck.submit_button(f"link:{ticket.id}", t("detail.link"), disabled=linked_here)
-    )
+    components.append(ck.submit_button(f"link:{ticket.id}", t("detail.link"), disabled=linked_here))
     if settings.view_ticket.show_open_in_backoffice_button:
         url = backoffice_url(settings, ctx.services.tickets.class_, ticket.id)
         components.append(ck.url_button(f"open:{ticket.id}", t("detail.open"), url))

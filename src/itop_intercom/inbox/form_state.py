@@ -46,9 +46,7 @@ def form_fields(settings: Settings) -> list[FormField]:
     mapping = settings.ticket.attributes_mapping
     prefilled = {mapping["org_id"], mapping["caller_id"]}
     codes = list(dict.fromkeys(settings.create_ticket.form_attributes))
-    codes += [
-        code for code, spec in described.items() if spec.mandatory and spec.default is None
-    ]
+    codes += [code for code, spec in described.items() if spec.mandatory and spec.default is None]
     fields: list[FormField] = []
     for code in dict.fromkeys(codes):
         if code in prefilled:

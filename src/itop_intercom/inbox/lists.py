@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
+from itop_intercom.inbox.detail import looks_like_html
 from itop_intercom.inbox.labels import ticket_ref, value_label
 from itop_intercom.inbox.person import resolve
 from itop_intercom.inbox.plain import html_to_text, one_line
@@ -66,7 +67,8 @@ async def ongoing(ctx: ScreenContext, argument: str) -> Canvas:
 
 def _item(ctx: ScreenContext, ticket: ItopObject, paused: bool) -> ck.Component:
     tickets = ctx.services.tickets
-    subtitle = one_line(html_to_text(ticket.get(tickets.subtitle_attribute)), SUBTITLE_CHARS)
+    raw = ticket.get(tickets.subtitle_attribute)
+    subtitle = one_line(html_to_text(raw) if looks_like_html(raw) else raw, SUBTITLE_CHARS)
     status_code = tickets.attr("status")
     status = value_label(ctx, status_code, ticket.get(status_code))
     tertiary = ctx.t("list.status_paused", status=status) if paused else status
@@ -102,9 +104,7 @@ def build(
             )
         if page > 1:
             components.append(
-                ck.submit_button(
-                    f"list:{kind}:{page - 1}", t("list.previous"), style="secondary"
-                )
+                ck.submit_button(f"list:{kind}:{page - 1}", t("list.previous"), style="secondary")
             )
     components.append(ck.submit_button("home", t("common.back"), style="secondary"))
     return ck.canvas(components, {"screen": "list", "back": f"list:{kind}:{page}"})

@@ -52,9 +52,7 @@ class PreviewOutbox:
 PREVIEW_OUTBOX = PreviewOutbox()
 
 
-async def post(
-    ctx: ScreenContext, message_type: MessageType, body: str, *, marker: str
-) -> bool:
+async def post(ctx: ScreenContext, message_type: MessageType, body: str, *, marker: str) -> bool:
     """Post now; when Intercom fails, schedule a background retry. True when posted now.
 
     `marker` is a string the body contains (the ticket's URL): a retry after an answer that

@@ -75,4 +75,3 @@ def text_to_html(value: str) -> str:
         "<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
         for p in paragraphs
     )
-

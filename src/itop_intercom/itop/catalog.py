@@ -65,9 +65,7 @@ class Catalog:
     async def _load(self, query: str, label_attribute: str) -> Choices:
         label = oql.identifier(label_attribute)
         class_ = _selected_class(query)
-        result = await self._client.get(
-            class_, query, f"id,{label}", limit=MAX_CHOICES, page=1
-        )
+        result = await self._client.get(class_, query, f"id,{label}", limit=MAX_CHOICES, page=1)
         options = [(str(obj.id), obj.get(label) or str(obj.id)) for obj in result.objects]
         options.sort(key=lambda option: option[1].casefold())
         return Choices(options, result.total)

@@ -123,7 +123,8 @@ class ItopClient:
                 return await self._call_once(payload, operation, extra_params, send_token)
             except ItopError as exc:
                 # A write is retried only when it certainly never reached iTop.
-                may_retry = isinstance(exc, ItopUnreachable) or (retryable and exc.transient)
+                never_sent = isinstance(exc, ItopUnreachable) and not exc.request_sent
+                may_retry = never_sent or (retryable and exc.transient)
                 if not may_retry or attempt >= self._read_retries:
                     raise
             attempt += 1
@@ -157,7 +158,9 @@ class ItopClient:
                 ) from None
             except httpx.TransportError as exc:
                 raise ItopUnreachable(
-                    f"connection to iTop failed: {type(exc).__name__}", operation=operation
+                    f"connection to iTop failed: {type(exc).__name__}",
+                    operation=operation,
+                    request_sent=True,
                 ) from None
             return self._decode(response, operation)
         except ItopError as exc:

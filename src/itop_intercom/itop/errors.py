@@ -32,9 +32,19 @@ class ItopError(Exception):
 
 
 class ItopUnreachable(ItopError):
-    """No connection could be made (DNS, refused, TLS): the request was never sent."""
+    """No connection could be made (DNS, refused, TLS): the request was never sent.
+
+    `request_sent` is True when the connection broke after the request left (reset, server
+    disconnected without answering): iTop may then have applied it.
+    """
 
     transient = True
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, request_sent: bool = False
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.request_sent = request_sent
 
 
 class ItopTimeout(ItopError):

@@ -99,8 +99,7 @@ TEXTS: dict[str, str] = {
     # Creation
     "created.title": "Ticket {ref} created",
     "created.linked": "It is linked to this conversation: new messages will be copied to it.",
-    "created.history": "The conversation so far ({count} messages) is being copied to the "
-    "ticket.",
+    "created.history": "The conversation so far ({count} messages) is being copied to the ticket.",
     "created.history_later": "The conversation so far could not be copied to the ticket yet; "
     "it will be copied in the background.",
     "created.link_later": "The link to this conversation could not be recorded yet; it will be "
@@ -178,4 +177,28 @@ TEXTS: dict[str, str] = {
     "value.operational_status.ongoing": "Ongoing",
     "value.operational_status.resolved": "Resolved",
     "value.operational_status.closed": "Closed",
+    # Preview page (admin tool)
+    "preview.title": "itop-intercom: preview of the Inbox app",
+    "preview.intro": "Try the app against iTop before wiring Intercom. Each click goes through "
+    "the real signed canvas path; messages that would be posted in Intercom are shown on the "
+    "right instead.",
+    "preview.workspace": "Workspace",
+    "preview.sample": "Sample conversation",
+    "preview.conversation": "Conversation id",
+    "preview.email": "Contact email",
+    "preview.name": "Contact name",
+    "preview.itop_class": "iTop class",
+    "preview.itop_id": "iTop id",
+    "preview.start": "Open the app",
+    "preview.panel": "Conversation details",
+    "preview.outbox": "Posted in the conversation",
+    "preview.outbox_empty": "Nothing posted yet.",
+    "preview.raw": "Canvas JSON",
+    "preview.note": "Private note",
+    "preview.reply": "Reply to the customer",
+    "preview.sending": "Waiting for the app…",
+    "preview.ready": "Ready.",
+    "preview.failed": "The request failed:",
+    "preview.agent": "Preview agent",
+    "preview.no_secret": "This workspace has no client secret, so its requests cannot be signed.",
 }

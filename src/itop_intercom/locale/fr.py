@@ -183,4 +183,29 @@ TEXTS: dict[str, str] = {
     "value.operational_status.ongoing": "En cours",
     "value.operational_status.resolved": "Résolu",
     "value.operational_status.closed": "Fermé",
+    # Page d'aperçu (outil d'administration)
+    "preview.title": "itop-intercom : aperçu de l'application Inbox",
+    "preview.intro": "Essayez l'application avec iTop avant de brancher Intercom. Chaque clic "
+    "passe par le vrai chemin signé des canevas ; les messages qui seraient publiés dans "
+    "Intercom sont affichés à droite.",
+    "preview.workspace": "Espace de travail",
+    "preview.sample": "Conversation d'exemple",
+    "preview.conversation": "Identifiant de conversation",
+    "preview.email": "E-mail du contact",
+    "preview.name": "Nom du contact",
+    "preview.itop_class": "Classe iTop",
+    "preview.itop_id": "Identifiant iTop",
+    "preview.start": "Ouvrir l'application",
+    "preview.panel": "Détails de la conversation",
+    "preview.outbox": "Publié dans la conversation",
+    "preview.outbox_empty": "Rien n'a encore été publié.",
+    "preview.raw": "JSON du canevas",
+    "preview.note": "Note privée",
+    "preview.reply": "Réponse au client",
+    "preview.sending": "En attente de l'application…",
+    "preview.ready": "Prêt.",
+    "preview.failed": "La requête a échoué :",
+    "preview.agent": "Agent d'aperçu",
+    "preview.no_secret": "Cet espace de travail n'a pas de secret client : ses requêtes ne "
+    "peuvent pas être signées.",
 }

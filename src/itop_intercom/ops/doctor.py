@@ -23,8 +23,12 @@ secret before it is returned, as a second line of defence.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
+import socket
+import ssl
 import textwrap
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TextIO, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -77,6 +81,8 @@ _FORCED_WITHOUT_TOKEN = "forced without any token passed"
 
 #: How many single-attribute probes may run at once when iTop refuses a list of attributes.
 _PROBE_CONCURRENCY = 4
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 _T = TypeVar("_T")
 
@@ -336,12 +342,17 @@ def _settings_checks(settings: Settings, *, itop_only: bool) -> list[CheckResult
 class _StatusProbe:
     """What `webservices/status.php` (unauthenticated, transcript 001) says."""
 
-    running: bool
-    itop_found: bool
+    kind: Literal["running", "broken", "absent", "refused", "dns", "tls", "timeout", "other"]
+    """running / broken: iTop answers (RUNNING or not); absent: something else answers; the
+    others: why no connection could be made."""
     text: str
 
 
 class _ItopChecks:
+    client: ItopClient
+    http: httpx.AsyncClient
+    """Both set for the duration of `run`."""
+
     def __init__(
         self,
         settings: Settings,
@@ -425,8 +436,7 @@ class _ItopChecks:
                 self.client.call({"operation": "list_operations"}, send_token=have_token)
             )
         except ItopUnreachable:
-            probe = await self._status()
-            self.out.append(self._unreachable(probe.text))
+            self.out.append(self._unreachable(await self._status()))
             return False
         except ItopTimeout:
             self.out.append(
@@ -597,65 +607,63 @@ class _ItopChecks:
 
     async def _status(self) -> _StatusProbe:
         """GET status.php, to tell whether iTop itself answers at this URL, and why not."""
+        url = _safe_url(self.status_url)
         try:
             response = await asyncio.wait_for(self.http.get(self.status_url), self.timeout)
-        except TimeoutError:
-            return _StatusProbe(False, False, f"no answer within {self.timeout:g} s")
-        except httpx.TimeoutException:
-            return _StatusProbe(False, False, f"no answer within {self.timeout:g} s")
+        except (TimeoutError, httpx.TimeoutException):
+            return _StatusProbe("timeout", f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
-            return _StatusProbe(False, False, _transport_reason(exc))
+            kind, reason = _connect_failure(exc)
+            return _StatusProbe(kind, reason)
         body: Any
         try:
             body = response.json()
         except ValueError:
             body = None
-        url = _safe_url(self.status_url)
         if isinstance(body, dict) and "status" in body:
             if response.status_code == 200 and body.get("status") == "RUNNING":
-                return _StatusProbe(True, True, f"{url} answers RUNNING")
+                return _StatusProbe("running", f"{url} answers RUNNING")
             message = str(body.get("message") or body.get("status") or "")
             return _StatusProbe(
-                False,
-                True,
-                f"{url} answers HTTP {response.status_code}: {_excerpt(message)}",
+                "broken", f"{url} answers HTTP {response.status_code}: {_excerpt(message)}"
             )
         return _StatusProbe(
-            False,
-            False,
-            f"{url} answers HTTP {response.status_code}"
-            + (f": {_excerpt(response.text)}" if response.text.strip() else ""),
+            "absent",
+            f"{url} answers HTTP {response.status_code} with {_describe_body(response.text)}",
         )
 
-    def _unreachable(self, reason: str) -> CheckResult:
-        lowered = reason.lower()
-        if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-            fix = (
-                "iTop's https certificate is not trusted here: install the issuing CA on this "
-                "machine (or fix the certificate on the iTop server). Only for tests, "
-                "itop.verify_tls = false turns the check off."
-            )
-        elif "name" in lowered or "resolve" in lowered or "getaddrinfo" in lowered:
-            fix = (
-                "The host name in itop.url cannot be resolved: check its spelling and this "
-                "machine's DNS."
-            )
-        elif "refused" in lowered:
-            fix = (
-                "Nothing listens at that address and port: check the port in itop.url, that "
-                "the web server of iTop is running, and that a firewall does not reject the "
-                "connection."
-            )
-        else:
-            fix = (
-                "Check itop.url (open it in a browser from this machine), that the web server "
-                "of iTop runs, and the network and firewalls between this machine and iTop."
-            )
+    def _unreachable(self, probe: _StatusProbe) -> CheckResult:
+        fixes = {
+            "refused": (
+                "Nothing accepts connections at that address and port: check the host and port "
+                "in itop.url, that iTop's web server is running, and that no firewall rejects "
+                "this machine."
+            ),
+            "dns": (
+                "The host name in itop.url cannot be resolved: check its spelling, and this "
+                "machine's DNS (an internal name may need the company DNS or VPN)."
+            ),
+            "tls": (
+                "iTop's https certificate is not trusted on this machine: install the "
+                "certificate of its issuing authority here, or fix the certificate on the iTop "
+                "server. Only for tests, itop.verify_tls = false turns the check off."
+            ),
+            "timeout": (
+                "The connection attempt got no answer: a firewall probably drops the traffic "
+                "between this machine and iTop, or the host is off. Check the address in "
+                "itop.url and the network path."
+            ),
+        }
+        fix = fixes.get(
+            probe.kind,
+            "Check itop.url (open it in a browser from this machine), that iTop's web server "
+            "runs, and the network and firewalls between this machine and iTop.",
+        )
         return CheckResult(
             "1",
             f"iTop cannot be reached at {_safe_url(str(self.settings.itop.url))}",
             "fail",
-            f"No connection could be made: {reason}.",
+            f"No connection could be made: {probe.text}.",
             fix,
             key="itop.unreachable",
         )
@@ -663,30 +671,44 @@ class _ItopChecks:
     def _not_rest(
         self, exc: ItopHttpError | ItopNotRestEndpoint, probe: _StatusProbe
     ) -> CheckResult:
+        status = exc.status_code if isinstance(exc, ItopHttpError) else 200
         if isinstance(exc, ItopHttpError):
-            answer = f"HTTP {exc.status_code}"
-        elif exc.body_excerpt.lstrip().startswith("<"):
-            answer = f"a web page instead of JSON ({_excerpt(exc.body_excerpt)})"
+            answer = f"HTTP {exc.status_code} instead of iTop's JSON"
         else:
-            answer = f"text that is not iTop's JSON ({_excerpt(exc.body_excerpt)})"
-        if probe.running:
+            answer = f"{_describe_body(exc.body_excerpt)} instead of iTop's JSON"
+        if probe.kind == "running":
             itop = (
-                f"iTop itself answers ({probe.text}), so rest.php is blocked or broken: a "
-                "reverse proxy, a single sign-on layer or a web server rule may intercept "
+                f"iTop itself answers ({probe.text}), so rest.php is blocked or replaced: a "
+                "reverse proxy, a single sign-on layer or a web server rule probably intercepts "
                 "webservices/rest.php."
             )
             fix = (
-                "Allow POST requests to webservices/rest.php through the web server and any "
-                "proxy or SSO in front of iTop, and check iTop's error log."
+                "Let POST requests to webservices/rest.php through the web server and any proxy "
+                "or single sign-on in front of iTop, and check iTop's error log."
             )
-        elif probe.itop_found:
+        elif probe.kind == "broken":
             itop = f"iTop is installed there but reports a problem ({probe.text})."
-            fix = "Repair iTop first (see its error log and the setup page), then run check again."
+            fix = (
+                "Repair iTop first (its error log says why; maybe an upgrade or setup is "
+                "unfinished), then run check again."
+            )
+        elif status >= 500:
+            itop = f"status.php fails too ({probe.text})."
+            fix = (
+                "The web server or PHP fails on the iTop server: look at their error logs (and "
+                "iTop's log/error.log). If iTop is being upgraded, wait for the end."
+            )
+        elif status in (401, 403, 407):
+            itop = f"Something in front of iTop refuses the request ({probe.text})."
+            fix = (
+                "Let this machine reach webservices/rest.php without an extra login: adjust the "
+                "proxy, firewall or web server authentication in front of iTop."
+            )
         else:
             itop = f"No iTop answers at this address either ({probe.text})."
             fix = (
-                "Set itop.url to iTop's application root: the address of iTop's login page "
-                "without pages/UI.php, e.g. https://itop.example.com/ or "
+                "Set itop.url to iTop's application root, the address of the login page "
+                "without pages/UI.php: e.g. https://itop.example.com/ or "
                 "https://www.example.com/itop/."
             )
         return CheckResult(
@@ -1292,7 +1314,7 @@ async def _bounded_group(
     group: Awaitable[None],
     out: list[CheckResult],
     seconds: float,
-    overrun: Any,
+    overrun: Callable[[float], CheckResult],
 ) -> None:
     try:
         await asyncio.wait_for(group, seconds)
@@ -1326,7 +1348,8 @@ def _secrets(settings: Settings) -> list[str]:
 def _scrub(result: CheckResult, secrets: Sequence[str]) -> CheckResult:
     def clean(text: str) -> str:
         for secret in secrets:
-            if len(secret) >= 4:
+            # Shorter values would also hit ordinary words; no real token or secret is so short.
+            if len(secret) >= 8:
                 text = text.replace(secret, "[secret]")
         return text
 
@@ -1344,9 +1367,49 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _transport_reason(exc: httpx.HTTPError) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
+def _connect_failure(
+    exc: httpx.HTTPError,
+) -> tuple[Literal["refused", "dns", "tls", "timeout", "other"], str]:
+    """Why a connection failed, from the most specific exception in the chain.
+
+    httpx only says "All connection attempts failed" for a refused connection; the OSError
+    under it knows better.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return "tls", f"the https connection failed ({_excerpt(str(current))})"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused", "the connection was refused"
+        if isinstance(current, socket.gaierror):
+            return "dns", f"the host name cannot be resolved ({_excerpt(str(current))})"
+        if isinstance(current, (TimeoutError, httpx.TimeoutException)):
+            return "timeout", "the connection attempt timed out"
+        current = current.__cause__ or current.__context__
+    text = str(exc).strip() or type(exc).__name__
+    lowered = text.lower()
+    if "certificate" in lowered or "ssl" in lowered:
+        return "tls", f"the https connection failed ({_excerpt(text)})"
+    if "refused" in lowered:
+        return "refused", "the connection was refused"
+    if "name or service" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
+        return "dns", f"the host name cannot be resolved ({_excerpt(text)})"
+    return "other", _excerpt(text)
+
+
+def _describe_body(text: str) -> str:
+    """A short description of an answer that is not JSON: a page title or an excerpt."""
+    stripped = text.strip()
+    if not stripped:
+        return "an empty body"
+    if stripped.startswith("<"):
+        match = _TITLE.search(stripped)
+        if match and match.group(1).strip():
+            return f"a web page titled “{_excerpt(html.unescape(match.group(1)), 80)}”"
+        return "a web page"
+    return f"the text “{_excerpt(stripped, 80)}”"
 
 
 def _itop_error_text(exc: ItopError) -> str:

@@ -92,7 +92,8 @@ conversation_parts = sa.Table(
 #: once". The conversation and the part's order keys are copied here so that a worker can load
 #: and order one conversation's queue without a join. `started_at`/`step` record an iTop write
 #: that was sent but whose outcome was not recorded (crash, timeout): the next attempt checks
-#: iTop before writing again. `progress` keeps per-attachment results.
+#: iTop before writing again. `progress` keeps per-attachment results. `waiting_outage`: the
+#: last attempt failed because iTop was down; such deliveries are retried as soon as it is up.
 deliveries = sa.Table(
     "deliveries",
     metadata,
@@ -118,6 +119,7 @@ deliveries = sa.Table(
     sa.Column("step", sa.String(32), nullable=True),
     sa.Column("progress", sa.JSON, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("waiting_outage", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", EpochSeconds, nullable=False),
     sa.Column("finished_at", EpochSeconds, nullable=True),
     sa.UniqueConstraint("part_row_id", "ticket_class", "ticket_id", name="uq_deliveries_target"),

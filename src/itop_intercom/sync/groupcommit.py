@@ -90,9 +90,11 @@ class PartWriter:
             signals.notify(self._engine)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[PartKey]:
-        unique = list({_key(row): row for row in reversed(rows)}.values())
+        unique: dict[PartKey, dict[str, Any]] = {}
+        for row in rows:  # one statement must not touch a row twice (PostgreSQL refuses it)
+            unique.setdefault(_key(row), row)
         async with write_transaction(self._engine) as conn:
-            result = await conn.execute(_upsert(conn), unique)
+            result = await conn.execute(_upsert(conn), list(unique.values()))
             return {(r[0], r[1], r[2]) for r in result.all()}
 
 

@@ -7,8 +7,8 @@ worker does the rest. Answers are chosen so that Intercom never retries or disab
 subscription for a condition a retry cannot fix:
 
 - `ping` → 200; a topic we do not handle → 200 `unsupported` (ignored);
-- a handled topic with a malformed body → `MalformedNotification` (400, as the guard's other
-  refusals: the body will not get better);
+- no topic, or a handled topic with a malformed body → `MalformedNotification` (400, as the
+  guard's other refusals: the body will not get better);
 - the database unavailable → 503, so that Intercom's retry brings the notification back.
 
 Parts are deduplicated by (workspace, conversation, part id): Intercom's retries, and the same
@@ -52,7 +52,9 @@ async def accept(
     services: Services, workspace: ResolvedWorkspace, data: dict[str, Any]
 ) -> tuple[int, dict[str, Any], str]:
     """Return (HTTP status, body, outcome)."""
-    topic = str(data.get("topic") or "")
+    topic = data.get("topic")
+    if not isinstance(topic, str) or not topic:
+        raise MalformedNotification("invalid notification: topic")
     if topic == "ping":
         return 200, {"status": "ok"}, "ping"
     if topic not in HANDLED_TOPICS:

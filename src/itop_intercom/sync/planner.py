@@ -15,6 +15,7 @@ local link store the look-up is a database query.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from itop_intercom.sync.queue import ConversationKey, PartRef
 
 log = get_logger("itop_intercom.sync.planner")
 
-_ITOP_BATCH = 40
+_ITOP_BATCH = 100
 
 
 async def synced_tickets(
@@ -51,12 +52,18 @@ async def synced_tickets(
     ref, flag = tickets.attr("intercom_ref"), tickets.attr("intercom_sync_activated")
     conversations = sorted({conv for _ws, conv in keys})
     by_conversation: dict[str, list[int]] = defaultdict(list)
-    for start in range(0, len(conversations), _ITOP_BATCH):
-        chunk = conversations[start : start + _ITOP_BATCH]
+
+    async def look_up(chunk: list[str]) -> None:
         query = f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
         found = await services.itop.get(tickets.class_, query, f"id,{ref}")
         for obj in found.objects:
             by_conversation[obj.get(ref)].append(obj.id)
+
+    chunks = [
+        conversations[start : start + _ITOP_BATCH]
+        for start in range(0, len(conversations), _ITOP_BATCH)
+    ]
+    await asyncio.gather(*(look_up(chunk) for chunk in chunks))
     for key in keys:
         result[key] = sorted(set(by_conversation.get(key[1], [])))
     return result

@@ -369,9 +369,19 @@ async def mark_dead(
 
 
 async def schedule_retry(
-    engine: AsyncEngine, delivery: Delivery, due_at: float, reason: str, *, written: bool | None
+    engine: AsyncEngine,
+    delivery: Delivery,
+    due_at: float,
+    reason: str,
+    *,
+    written: bool | None,
+    outage: bool = False,
 ) -> None:
-    values: dict[str, Any] = {"due_at": due_at, "last_error": reason[:2000]}
+    values: dict[str, Any] = {
+        "due_at": due_at,
+        "last_error": reason[:2000],
+        "waiting_outage": outage,
+    }
     if written is False:
         values.update(started_at=None, step=None)
     async with write_transaction(engine) as conn:
@@ -382,19 +392,30 @@ async def schedule_retry(
 
 
 async def wake_retries(engine: AsyncEngine) -> int:
-    """iTop is back: every delivery waiting out a backoff becomes due now."""
+    """iTop is back: every delivery that failed because it was down becomes due now (other
+    failures keep their backoff)."""
+    d = deliveries_t
+    waiting = sa.and_(d.c.state == PENDING, d.c.waiting_outage.is_(True))
     async with write_transaction(engine) as conn:
-        t = now()
+        keys = {
+            (r.workspace_id, r.conversation_id)
+            for r in (
+                await conn.execute(
+                    sa.select(d.c.workspace_id, d.c.conversation_id).where(waiting).distinct()
+                )
+            ).all()
+        }
         result = await conn.execute(
-            sa.update(deliveries_t)
-            .where(
-                deliveries_t.c.state == PENDING,
-                deliveries_t.c.attempts > 0,
-                deliveries_t.c.due_at > t,
+            sa.update(d)
+            .where(waiting)
+            .values(
+                due_at=sa.func.least(d.c.due_at, now())
+                if conn.dialect.name == "postgresql"
+                else sa.func.min(d.c.due_at, now()),
+                waiting_outage=False,
             )
-            .values(due_at=t)
         )
-        await conn.execute(sa.update(conv_t).where(conv_t.c.due_at > t).values(due_at=t))
+        await refresh_due(conn, keys)
     return int(result.rowcount or 0)
 
 

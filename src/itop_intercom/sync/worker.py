@@ -60,6 +60,7 @@ class Worker:
             authors=AuthorDirectory(lambda: services.itop, self.settings.author_cache_seconds),
         )
         self._active: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._planned = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
 
     # -- running ------------------------------------------------------------------------------
@@ -113,20 +114,28 @@ class Worker:
         return self.settings.lease_seconds
 
     async def _planner_loop(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        failures = 0
         while not stop.is_set():
             wake.clear()
+            pause = self.settings.poll_seconds
             try:
                 planned = await plan_new_parts(self.services)
+                failures = 0
             except Exception as exc:
                 failure = classify(exc)
                 if failure.outage:
                     self.health.report_down(failure.reason)
-                log.warning("planning failed; will retry", reason=failure.reason)
+                if failures == 0:
+                    log.warning("planning failed; will retry", reason=failure.reason)
+                failures += 1
                 planned = 0
+                # Back off (a setup problem would otherwise be retried, and logged, constantly).
+                pause = min(30.0, pause * 2**failures)
             if planned:
+                self._planned.set()
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=self.settings.poll_seconds)
+                await asyncio.wait_for(wake.wait() if not failures else stop.wait(), timeout=pause)
 
     async def _applier_loop(self, stop: asyncio.Event) -> None:
         poll = self.settings.poll_seconds
@@ -138,12 +147,22 @@ class Worker:
                 await self._claim_and_start()
             except Exception as exc:
                 log.warning("claiming work failed; will retry", reason=classify(exc).reason)
-            waiting = [*self._active.values(), *self._jobs]
-            if waiting:
-                await asyncio.wait(waiting, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=poll)
+            # Sleep until a conversation or job finishes, the planner planned something, the
+            # worker is stopped, or the poll interval passed (retries and settle delays).
+            self._planned.clear()
+            wakers = [
+                asyncio.ensure_future(self._planned.wait()),
+                asyncio.ensure_future(stop.wait()),
+            ]
+            try:
+                await asyncio.wait(
+                    [*self._active.values(), *self._jobs, *wakers],
+                    timeout=poll,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                for waker in wakers:
+                    waker.cancel()
 
     async def _claim_and_start(self) -> None:
         engine = self.services.engine
@@ -203,7 +222,10 @@ class Worker:
             log.warning("lost the lease of a conversation; stopping it", conversation=key[1])
             return
         except Exception as exc:
+            # Not a delivery failure (those are recorded by `_apply`): the database, or a bug.
+            # Come back later rather than spin on it.
             log.error("processing a conversation failed", conversation=key[1], reason=str(exc))
+            not_before = now() + max(self.settings.poll_seconds, 1.0)
         try:
             await queue.release(engine, key, self.owner, not_before=not_before)
         except Exception as exc:
@@ -256,7 +278,9 @@ class Worker:
             self.settings.retry_base_seconds,
             self.settings.retry_max_seconds,
         )
-        await queue.schedule_retry(engine, delivery, due, failure.reason, written=written)
+        await queue.schedule_retry(
+            engine, delivery, due, failure.reason, written=written, outage=failure.outage
+        )
         metrics.parts_applied.labels("retry").inc()
         log.info(
             "part will be retried",

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("step", sa.String(length=32), nullable=True),
         sa.Column("progress", sa.JSON(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("waiting_outage", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", _Epoch, nullable=False),
         sa.Column("finished_at", _Epoch, nullable=True),
         sa.ForeignKeyConstraint(
