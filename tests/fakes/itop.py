@@ -244,9 +244,6 @@ class _Class:
     family: str = ""
     order: Literal["friendlyname", "ref_desc", "id"] = "friendlyname"
 
-    def attr(self, code: str) -> _Attr | None:
-        return self.attrs.get(code)
-
 
 _TICKET_STATUSES = tuple(
     _words(
@@ -1858,9 +1855,6 @@ class FakeItop:
         self._next_id[family] = value + 1
         return value
 
-    def _klass(self, name: str) -> _Class:
-        return self._model[name]
-
     def _is_a(self, name: str, ancestor: str) -> bool:
         current: str | None = name
         while current is not None:
@@ -2578,7 +2572,8 @@ class FakeItop:
         return {"code": 0, "message": None, "objects": {key: result}}
 
     def _op_apply_stimulus(self, params: Mapping[str, Any], caller: Row) -> dict[str, Any]:
-        comment = _php_str(_mandatory(params, "comment"))
+        # CoreServices reads comment, class, key, fields, output_fields, then stimulus
+        _mandatory(params, "comment")
         class_name = self._class_param(params)
         _mandatory(params, "key")
         _mandatory(params, "fields")

@@ -7,7 +7,7 @@ do what an agent could. Every answer is validated by `canvas_rules.check`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,10 @@ class Inbox:
     admin_id: str = DEFAULT_ADMIN_ID
     extra: dict[str, Any] = field(default_factory=dict)
     """Added to every request body (e.g. the preview marker)."""
+    subject: str | None = None
+    """The subject of the conversation's opening message."""
+    hook: Callable[[dict[str, Any]], None] | None = None
+    """Changes every request body before it is signed."""
     answer: dict[str, Any] = field(default_factory=dict)
 
     # -- requests ---------------------------------------------------------------------------
@@ -62,6 +66,13 @@ class Inbox:
 
     async def _post(self, path: str, body: dict[str, Any], *, first: bool) -> dict[str, Any]:
         body.update(self.extra)
+        source = body["conversation"]["source"]
+        if self.source_body is not None:
+            source["body"] = self.source_body
+        if self.subject is not None:
+            source["subject"] = self.subject
+        if self.hook is not None:
+            self.hook(body)
         raw, headers = signed_canvas(body, self.secret)
         response = await self.http.post(path, content=raw, headers=headers)
         assert response.status_code == 200, response.text
@@ -73,8 +84,6 @@ class Inbox:
 
     async def initialize(self) -> dict[str, Any]:
         body = canvas_initialize_body(self.workspace, **self._common())
-        if self.source_body is not None:
-            body["conversation"]["source"]["body"] = self.source_body
         return await self._post("/intercom/canvas/initialize", body, first=True)
 
     async def click(self, component_id: str, **inputs: str) -> dict[str, Any]:
@@ -97,8 +106,6 @@ class Inbox:
             components=self.components,
             **self._common(),
         )
-        if self.source_body is not None:
-            body["conversation"]["source"]["body"] = self.source_body
         return await self._post("/intercom/canvas/submit", body, first=False)
 
     # -- reading the current canvas -----------------------------------------------------------

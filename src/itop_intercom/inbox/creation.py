@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from itop_intercom.inbox.form_state import FormField, FormState
 from itop_intercom.inbox.labels import ticket_ref
 from itop_intercom.inbox.plain import text_to_html
 from itop_intercom.inbox.refusals import refuses_value
-from itop_intercom.itop.client import ItopObject
+from itop_intercom.itop.client import ItopClient, ItopObject
 from itop_intercom.itop.errors import ItopApiError, ItopTimeout
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.logs import get_logger
@@ -130,8 +131,8 @@ def ticket_fields(ctx: ScreenContext, fields: list[FormField], state: FormState)
     return values
 
 
-#: Origins iTop refused in this process (an iTop without `chat`): not tried again.
-_REFUSED_ORIGINS: set[str] = set()
+#: Origins each iTop refused in this process (an iTop without `chat`): not tried again.
+_REFUSED_ORIGINS: weakref.WeakKeyDictionary[ItopClient, set[str]] = weakref.WeakKeyDictionary()
 
 
 async def _create_call(ctx: ScreenContext, values: dict[str, Any]) -> ItopObject:
@@ -142,14 +143,15 @@ async def _create_call(ctx: ScreenContext, values: dict[str, Any]) -> ItopObject
     fallback = ticket_settings.origin_fallback
     comment = f"itop-intercom: created from Intercom by {ctx.agent_label}"
     tickets = ctx.services.tickets
-    if origin and origin not in _REFUSED_ORIGINS:
+    refused = _REFUSED_ORIGINS.setdefault(ctx.services.itop, set())
+    if origin and origin not in refused:
         try:
             return await tickets.create({**values, "origin": origin}, comment=comment)
         except ItopApiError as exc:
             if not refuses_value(exc.message, "origin", origin):
                 raise
             log.warning("iTop refused the origin; using the fallback", origin=origin)
-            _REFUSED_ORIGINS.add(origin)
+            refused.add(origin)
     with_fallback = {**values, "origin": fallback} if fallback else values
     return await tickets.create(with_fallback, comment=comment)
 

@@ -92,7 +92,7 @@ class Worker:
     async def run_once(self) -> int:
         """Plan, then apply everything due now, then run due jobs (tests, `worker --once`).
         Returns the number of conversations and jobs worked on."""
-        await plan_new_parts(self.services)
+        await self._plan()
         worked = 0
         while True:
             claims = await queue.claim_conversations(
@@ -118,24 +118,30 @@ class Worker:
         while not stop.is_set():
             wake.clear()
             pause = self.settings.poll_seconds
-            try:
-                planned = await plan_new_parts(self.services)
-                failures = 0
-            except Exception as exc:
-                failure = classify(exc)
-                if failure.outage:
-                    self.health.report_down(failure.reason)
-                if failures == 0:
-                    log.warning("planning failed; will retry", reason=failure.reason)
+            planned = await self._plan(quiet=failures > 0)
+            if planned is None:
                 failures += 1
-                planned = 0
                 # Back off (a setup problem would otherwise be retried, and logged, constantly).
                 pause = min(30.0, pause * 2**failures)
+            else:
+                failures = 0
             if planned:
                 self._planned.set()
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait() if not failures else stop.wait(), timeout=pause)
+
+    async def _plan(self, *, quiet: bool = False) -> int | None:
+        """One planning round; None when it failed (iTop down: the circuit opens)."""
+        try:
+            return await plan_new_parts(self.services)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure.outage:
+                self.health.report_down(failure.reason)
+            if not quiet:
+                log.warning("planning failed; will retry", reason=failure.reason)
+            return None
 
     async def _applier_loop(self, stop: asyncio.Event) -> None:
         poll = self.settings.poll_seconds

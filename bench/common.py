@@ -1,0 +1,378 @@
+"""What the benchmarks share: a throw-away database, the real service in a subprocess, the
+fakes on loopback, a lean HTTP/1.1 load generator, and percentiles.
+
+The service runs as `itop-intercom serve` in its own process (uvicorn, as in production), so the
+load generator and the fakes (in the benchmark's process) do not share its interpreter. The load
+generator speaks raw HTTP/1.1 over keep-alive sockets: an HTTP client library would spend more
+CPU per request than the service does, and on a 2-core machine that would be what is measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from itop_intercom.store import db as store_db
+from tests.fakes.itop import ADMIN_TOKEN
+from tests.fakes.signing import signed_webhook, webhook_body
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKSPACE = "wsbench01"
+CLIENT_SECRET = "cs-bench-7c2d9e41f0a6"
+ACCESS_TOKEN = "intercom-bench-token"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ITOP_INTERCOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+# -- databases ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def temporary_database(kind: str) -> Iterator[str]:
+    """A migrated, empty database; yields the URL to put in the settings. Dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="itop-intercom-bench-") as tmp:
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+            store_db.upgrade("sqlite+aiosqlite:///" + url[len("sqlite:///") :])
+            yield url
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown database kind {kind!r}")
+    name = f"itop_intercom_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        store_db.sync_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://")),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        store_db.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def sync_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///"):
+        return sa.create_engine(url)
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+
+
+def count_rows(url: str, query: str) -> int:
+    engine = sync_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+# -- the service ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(
+    directory: Path,
+    *,
+    database_url: str,
+    itop_url: str,
+    port: int,
+    sync: dict[str, Any] | None = None,
+    link_store: str = "auto",
+) -> Path:
+    sync_values = {"settle_seconds": 2.0, **(sync or {})}
+    lines = [
+        'public_url = "https://itop-intercom.bench"',
+        f'data_dir = "{directory}"',
+        'log_format = "json"',
+        'log_level = "info"',
+        "[server]",
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        "[database]",
+        f'url = "{database_url}"',
+        "[itop]",
+        f'url = "{itop_url}/"',
+        f'token = "{ADMIN_TOKEN}"',
+        'rest_version = "1.4"',
+        "[intercom]",
+        f'client_secret = "{CLIENT_SECRET}"',
+        f'access_token = "{ACCESS_TOKEN}"',
+        'api_base = "http://127.0.0.1:9/"',
+        "[ticket]",
+        f'link_store = "{link_store}"',
+        f"[workspaces.{WORKSPACE}]",
+        'scope = "SELECT Person"',
+        "[sync]",
+        *(f"{key} = {_toml(value)}" for key, value in sync_values.items()),
+    ]
+    path = directory / "itop-intercom.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+@dataclass
+class Service:
+    """`itop-intercom serve` (or `worker`) running in a subprocess."""
+
+    args: list[str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "itop_intercom.cli", *self.args],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        log.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs (the crash the faults benchmark wants)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_ready(base_url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the service did not start at {base_url}")
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+def webhook_request(body: dict[str, Any], port: int) -> bytes:
+    """The raw HTTP/1.1 request of a signed webhook, ready to be written to a socket."""
+    raw, headers = signed_webhook(body, CLIENT_SECRET)
+    head = [
+        "POST /intercom/webhooks HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"Content-Length: {len(raw)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + raw
+
+
+def part_notification(
+    conversation_id: str,
+    part_id: str,
+    created_at: int,
+    *,
+    author_email: str,
+    author_name: str,
+    text: str,
+    topic: str = "conversation.user.replied",
+) -> dict[str, Any]:
+    author_type = "user" if topic == "conversation.user.replied" else "admin"
+    part_type = "note" if topic == "conversation.admin.noted" else "comment"
+    part = {
+        "type": "conversation_part",
+        "id": part_id,
+        "part_type": part_type,
+        "body": f"<p>{text}</p>",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "notified_at": created_at,
+        "assigned_to": None,
+        "author": {
+            "id": f"{author_type}-{author_email}",
+            "type": author_type,
+            "name": author_name,
+            "email": author_email,
+            "from_ai_agent": False,
+            "is_ai_answer": False,
+        },
+        "attachments": [],
+        "external_id": None,
+        "redacted": False,
+        "metadata": {},
+        "email_message_metadata": None,
+        "state": "open",
+        "tags": [],
+        "event_details": {},
+        "app_package_code": None,
+    }
+    return webhook_body(WORKSPACE, topic, conversation_id, [part])
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends prepared requests."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def send(self, request: bytes) -> int:
+        """Send a request, read the whole answer; return its status."""
+        self.writer.write(request)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        if length:
+            await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def record(self, status: int, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency_line(values: Sequence[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"p50 {percentile(ms, 50):.2f} ms  p90 {percentile(ms, 90):.2f} ms  "
+        f"p99 {percentile(ms, 99):.2f} ms  max {max(ms, default=float('nan')):.2f} ms"
+    )
+
+
+async def closed_loop(
+    port: int, requests: Sequence[bytes], senders: int, result: LoadResult
+) -> None:
+    """`senders` connections, each sending its next request as soon as the previous answered."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
+
+    async def sender() -> None:
+        conn = await Connection.open(port)
+        try:
+            while True:
+                try:
+                    request = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                started = time.perf_counter()
+                try:
+                    status = await conn.send(request)
+                except (OSError, asyncio.IncompleteReadError):
+                    result.errors += 1
+                    await conn.close()
+                    conn = await Connection.open(port)
+                    continue
+                result.record(status, time.perf_counter() - started)
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    result.elapsed = time.perf_counter() - started
+
+
+async def open_loop(
+    port: int, requests: Sequence[bytes], rate: float, senders: int, result: LoadResult
+) -> None:
+    """Send at a fixed rate whatever the answers; latency counts from the scheduled time, so
+    that a service falling behind shows it (no coordinated omission)."""
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(senders):
+        idle.put_nowait(await Connection.open(port))
+    start = time.perf_counter() + 0.05
+
+    async def one(index: int, request: bytes) -> None:
+        scheduled = start + index / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        conn = await idle.get()
+        try:
+            status = await conn.send(request)
+            result.record(status, time.perf_counter() - scheduled)
+        except (OSError, asyncio.IncompleteReadError):
+            result.errors += 1
+            await conn.close()
+            conn = await Connection.open(port)
+        finally:
+            idle.put_nowait(conn)
+
+    await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+    result.elapsed = time.perf_counter() - start
+    while not idle.empty():
+        await idle.get_nowait().close()
+
+
+def use_fast_event_loop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
