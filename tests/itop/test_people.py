@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from itop_intercom.itop.client import ItopClient
@@ -14,23 +12,7 @@ from itop_intercom.itop.people import (
     users_by_email,
     users_of_person,
 )
-from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, FakeItop
-
-
-@pytest.fixture
-def fake() -> FakeItop:
-    return FakeItop(instance="intercom")
-
-
-@pytest.fixture
-async def itop(fake: FakeItop) -> AsyncIterator[ItopClient]:
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        ADMIN_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
-        yield client
+from tests.fakes.itop import AGENT_TOKEN, FakeItop
 
 
 async def test_person_by_email_is_case_insensitive(itop: ItopClient) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,25 +11,14 @@ from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.errors import ItopApiError, ItopAuthError
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.settings.model import Settings
-from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, FakeItop
+from tests.fakes.itop import AGENT_TOKEN, FakeItop
 
 COMMENT = "itop-intercom test"
 
 
 @pytest.fixture
-def fake() -> FakeItop:
-    return FakeItop(instance="intercom")
-
-
-@pytest.fixture
-async def tickets(fake: FakeItop) -> AsyncIterator[Tickets]:
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        ADMIN_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
-        yield Tickets(client, Settings())
+def tickets(itop: ItopClient) -> Tickets:
+    return Tickets(itop, Settings())
 
 
 async def test_ongoing_tickets_leave_out_excluded_states(tickets: Tickets, fake: FakeItop) -> None:
