@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,7 +29,7 @@ import httpx
 import sqlalchemy as sa
 
 from itop_intercom.store import db as store_db
-from tests.fakes.itop import ADMIN_TOKEN
+from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 from tests.fakes.signing import signed_webhook, webhook_body
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -376,3 +377,117 @@ def use_fast_event_loop() -> None:
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
         return
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+# -- iTop side: tickets, people, and checking what reached the case logs ---------------------------
+
+#: Agents with an iTop account (matched by email), and end users: one with an account, one
+#: without (written as "<name> (Intercom)").
+AGENTS = [(f"Agent{i}", "Bench", f"agent{i}@bench.example") for i in range(8)]
+END_USERS = [("Agatha Christie", "agatha.christie@demo.com"), ("Walk-in Visitor", "")]
+_PART_ID = re.compile(r"#part-(\d+)")
+
+
+def seed_itop(fake: FakeItop, conversations: Sequence[str]) -> dict[str, int]:
+    """Agents with users, and one ticket linked (sync on) per conversation."""
+    for first, last, email in AGENTS:
+        person = fake.add_person(first, last, email, org_id=2)
+        fake.add_user(email.split("@")[0], person, profiles=("Support Agent",))
+    return {
+        conv: fake.add_ticket(
+            intercom_ref=conv,
+            intercom_url=f"https://app.intercom.com/a/apps/{WORKSPACE}/conversations/{conv}",
+            intercom_sync_activated="yes",
+        )
+        for conv in conversations
+    }
+
+
+@dataclass(frozen=True)
+class PlannedPart:
+    conversation: str
+    part_id: str
+    created_at: int
+    topic: str
+    author_name: str
+    author_email: str
+
+    @property
+    def log(self) -> str:
+        return "private_log" if self.topic == "conversation.admin.noted" else "public_log"
+
+    def notification(self) -> dict[str, Any]:
+        return part_notification(
+            self.conversation,
+            self.part_id,
+            self.created_at,
+            author_email=self.author_email,
+            author_name=self.author_name,
+            text=f"part {self.part_id} of {self.conversation}",
+            topic=self.topic,
+        )
+
+
+def plan_parts(total: int, conversations: Sequence[str], t0: int) -> list[PlannedPart]:
+    """`total` parts spread over the conversations, in creation order (ids grow with time)."""
+    topics = ["conversation.user.replied", "conversation.admin.replied", "conversation.admin.noted"]
+    parts = []
+    for n in range(total):
+        topic = topics[n % 3]
+        if topic == "conversation.user.replied":
+            name, email = END_USERS[(n // 3) % len(END_USERS)]
+        else:
+            first, last, email = AGENTS[n % len(AGENTS)]
+            name = f"{first} {last}"
+        parts.append(
+            PlannedPart(
+                conversations[n % len(conversations)],
+                str(50_000_000 + n),
+                t0 + n // len(conversations),
+                topic,
+                name,
+                email,
+            )
+        )
+    return parts
+
+
+@dataclass
+class LogCheck:
+    applied: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    out_of_order: int = 0
+
+
+def check_logs(fake: FakeItop, tickets: dict[str, int], parts: Sequence[PlannedPart]) -> LogCheck:
+    """Compare the case logs with the parts: lost, duplicated, out of order (per log, adjacent
+    entries whose parts were created in the other order)."""
+    order = {p.part_id: (p.created_at, int(p.part_id)) for p in parts}
+    check = LogCheck()
+    seen: dict[str, int] = {}
+    for ticket in tickets.values():
+        for attcode in ("public_log", "private_log"):
+            previous: tuple[int, int] | None = None
+            for entry in fake.log_entries(ticket, attcode):
+                match = _PART_ID.search(str(entry.get("message_html") or ""))
+                if match is None:
+                    continue
+                part_id = match.group(1)
+                seen[part_id] = seen.get(part_id, 0) + 1
+                key = order.get(part_id)
+                if key is not None and previous is not None and key < previous:
+                    check.out_of_order += 1
+                if key is not None:
+                    previous = key
+    check.applied = sum(1 for p in parts if p.part_id in seen)
+    check.lost = len(parts) - check.applied
+    check.duplicated = sum(n - 1 for n in seen.values() if n > 1)
+    return check
+
+
+def applied_count(fake: FakeItop, tickets: dict[str, int]) -> int:
+    return sum(
+        len(fake.log_entries(t, "public_log")) + len(fake.log_entries(t, "private_log"))
+        for t in tickets.values()
+    )

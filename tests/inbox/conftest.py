@@ -5,17 +5,17 @@ workspace has its own client secret).
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from itop_intercom.locale import Texts
 from tests.conftest import CLIENT_SECRET, OTHER_CLIENT_SECRET, OTHER_WORKSPACE, WORKSPACE
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
+from tests.fakes.signing import canvas_initialize_body
+from tests.inbox import canvas_rules
 from tests.inbox.catalog import with_service_catalog
 from tests.inbox.driver import Inbox
-from tests.fakes.signing import canvas_initialize_body
-
-import httpx
 
 
 @pytest.fixture(params=["itop", "local"])
@@ -41,9 +41,7 @@ def t(language: str) -> Texts:
 
 
 @pytest.fixture
-def inbox(
-    client: httpx.AsyncClient, language: str, fake_intercom: FakeIntercom
-) -> Inbox:
+def inbox(client: httpx.AsyncClient, language: str, fake_intercom: FakeIntercom) -> Inbox:
     workspace, secret = (
         (WORKSPACE, CLIENT_SECRET) if language == "en" else (OTHER_WORKSPACE, OTHER_CLIENT_SECRET)
     )
@@ -61,3 +59,11 @@ def register_conversation(driver: Inbox, fake_intercom: FakeIntercom) -> None:
         parts=driver.parts,
     )
     fake_intercom.add_conversation(body["conversation"])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many canvases the screen tests validated (see `canvas_rules`)."""
+    if canvas_rules.CHECKED:
+        screens = ", ".join(f"{name} {n}" for name, n in sorted(canvas_rules.CHECKED.items()))
+        total = sum(canvas_rules.CHECKED.values())
+        terminalreporter.write_line(f"Canvas Kit validation: {total} canvases passed ({screens})")

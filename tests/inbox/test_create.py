@@ -32,13 +32,35 @@ def conversation_parts(fake_intercom: FakeIntercom) -> list[dict[str, Any]]:
         "filesize": 15,
     }
     return [
-        make_part("11", "comment", "<p>It still fails.</p>", T0 + 60, "user",
-                  "agatha.christie@demo.com", "Agatha Christie", [attachment]),
+        make_part(
+            "11",
+            "comment",
+            "<p>It still fails.</p>",
+            T0 + 60,
+            "user",
+            "agatha.christie@demo.com",
+            "Agatha Christie",
+            [attachment],
+        ),
         make_part("12", "comment", "<p>Automatic answer</p>", T0 + 61, "bot", None, "Fin"),
-        make_part("13", "note", "<p>Probably the driver.</p>", T0 + 120, "admin",
-                  "victor.hugo@it.com", "Victor Hugo"),
-        make_part("14", "assignment", "<p>Over to level 2</p>", T0 + 180, "admin",
-                  "victor.hugo@it.com", "Victor Hugo"),
+        make_part(
+            "13",
+            "note",
+            "<p>Probably the driver.</p>",
+            T0 + 120,
+            "admin",
+            "victor.hugo@it.com",
+            "Victor Hugo",
+        ),
+        make_part(
+            "14",
+            "assignment",
+            "<p>Over to level 2</p>",
+            T0 + 180,
+            "admin",
+            "victor.hugo@it.com",
+            "Victor Hugo",
+        ),
         make_part("15", "close", None, T0 + 240, "admin", "victor.hugo@it.com", "Victor Hugo"),
     ]
 
@@ -217,8 +239,11 @@ async def test_whole_conversation_is_read_when_the_payload_lacks_parts(
     inbox.hook = truncate
     await _form(inbox)
     await inbox.click("form:submit")
-    assert any(c.path.endswith(f"/conversations/{inbox.conversation_id}")
-               for c in fake_intercom.calls if c.method == "GET")
+    assert any(
+        c.path.endswith(f"/conversations/{inbox.conversation_id}")
+        for c in fake_intercom.calls
+        if c.method == "GET"
+    )
     await Worker(services).run_once()
     public = "\n".join(e["message"] for e in fake_itop.log_entries(inbox.stored["ticket"]))
     assert "Over to level 2" in public

@@ -5,7 +5,6 @@ from __future__ import annotations
 from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services
 from itop_intercom.settings.model import Settings
-from tests.conftest import SettingsFactory
 from tests.fakes.itop import FakeItop
 from tests.inbox.driver import Inbox
 
@@ -44,7 +43,6 @@ async def test_detail_shows_the_configured_attributes(
 
 
 async def test_external_keys_by_name_and_case_logs_skipped(
-    make_settings: SettingsFactory,
     fake_itop: FakeItop,
     inbox: Inbox,
     services: Services,
@@ -87,7 +85,9 @@ async def test_linked_elsewhere_links_to_that_conversation(
 ) -> None:
     ticket = fake_itop.add_ticket()
     store = await services.link_store()
-    other_url = f"https://app.intercom.com/a/apps/{inbox.workspace}/inbox/inbox/all/conversations/42"
+    other_url = (
+        f"https://app.intercom.com/a/apps/{inbox.workspace}/inbox/inbox/all/conversations/42"
+    )
     await store.link(inbox.workspace, "42", ticket, other_url, "t")
     await _open(inbox, ticket)
     assert t("detail.linked_elsewhere", url=other_url) in inbox.texts()

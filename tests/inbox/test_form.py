@@ -37,9 +37,10 @@ async def test_form_opens_prefilled(inbox: Inbox, t: Texts) -> None:
     assert service["type"] == "single-select" and service["action"] == {"type": "submit"}
     assert service["label"] == t("attr.service_id")  # optional: not marked
     assert inbox.options("field:service_id")[0] == ("__none__", t("form.none"))
-    assert t(
-        "form.waiting", label=t("attr.servicesubcategory_id"), needed=t("attr.service_id")
-    ) in inbox.texts()
+    assert (
+        t("form.waiting", label=t("attr.servicesubcategory_id"), needed=t("attr.service_id"))
+        in inbox.texts()
+    )
 
 
 async def test_title_falls_back_to_the_first_message(inbox: Inbox) -> None:
@@ -64,9 +65,7 @@ async def test_choosing_a_service_brings_its_subcategories(inbox: Inbox, t: Text
     assert sub["type"] == "dropdown" and sub["value"] == "__none__"
 
     # Another service: the subcategory chosen before is not one of its own any more.
-    await inbox.click(
-        "field:service_id", field__service_id="2", field__servicesubcategory_id="2"
-    )
+    await inbox.click("field:service_id", field__service_id="2", field__servicesubcategory_id="2")
     assert inbox.options("field:servicesubcategory_id")[1:] == [("4", "Licence request")]
     assert inbox.component("field:servicesubcategory_id")["value"] == "__none__"
 
@@ -134,3 +133,14 @@ async def test_admin_described_attributes(inbox: Inbox, services: Services, t: T
         )
         in inbox.texts()
     )
+
+
+async def test_a_query_this_itop_refuses_leaves_the_field_empty(
+    inbox: Inbox, services: Services, t: Texts
+) -> None:
+    services.settings.create_ticket.fields["service_id"] = FormFieldSettings(
+        kind="choice", query="SELECT NoSuchClass WHERE org_id = :org_id"
+    )
+    await _open(inbox)
+    assert t("form.no_choice", label=t("attr.service_id")) in inbox.texts()
+    assert "field:title" in inbox.ids()

@@ -9,6 +9,8 @@ import pytest
 from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services
 from tests.fakes.itop import FakeItop
+from tests.fakes.signing import canvas_initialize_body, signed_canvas
+from tests.inbox import canvas_rules
 from tests.inbox.driver import Inbox
 
 AGATHA = {"itop_contact_class": "Person", "itop_contact_id": "15"}
@@ -98,12 +100,7 @@ async def test_custom_attributes_or_email(
     assert bool(person_queries) == (not attributes)
 
 
-async def test_older_payloads_call_the_contact_customer(
-    inbox: Inbox, client: object, t: Texts
-) -> None:
-    from tests.fakes.signing import canvas_initialize_body, signed_canvas
-    from tests.inbox import canvas_rules
-
+async def test_older_payloads_call_the_contact_customer(inbox: Inbox, t: Texts) -> None:
     body = canvas_initialize_body(
         inbox.workspace,
         conversation_id=inbox.conversation_id,

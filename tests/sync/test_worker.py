@@ -15,6 +15,7 @@ from itop_intercom.app import create_app
 from itop_intercom.runtime import Services, build_services
 from itop_intercom.store.tables import deliveries, sync_conversations
 from itop_intercom.sync import queue
+from itop_intercom.sync.apply import Finished
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Delivery
 from itop_intercom.sync.worker import Worker, start_in_app
@@ -317,7 +318,7 @@ async def test_a_worker_killed_between_the_itop_write_and_its_bookkeeping(
     async def die(*_args: Any, **_kwargs: Any) -> None:
         raise Crash()
 
-    monkeypatch.setattr(queue, "mark_done", die)
+    monkeypatch.setattr(queue, "_mark_done_rows", die)
     with pytest.raises(Crash):
         await worker.run_once()
     monkeypatch.undo()
@@ -435,9 +436,9 @@ async def test_two_workers_on_postgresql_apply_each_part_once_and_in_order(
     applied: dict[str, int] = {}
 
     class CountingWorker(Worker):
-        async def _apply(self, delivery: Delivery) -> bool:
+        async def _apply(self, delivery: Delivery, finished: Finished) -> bool:
             applied[self.owner] = applied.get(self.owner, 0) + 1
-            return await super()._apply(delivery)
+            return await super()._apply(delivery, finished)
 
     workers = [CountingWorker(s, owner=f"worker-{i}") for i, s in enumerate(pool)]
     stop = asyncio.Event()

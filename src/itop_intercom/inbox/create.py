@@ -86,6 +86,7 @@ def confirmation(ctx: ScreenContext, outcome: creation.Outcome) -> Canvas:
         components.append(ck.text(t("created.reply_posted"), style="muted"))
     else:
         components.append(ck.text(t("created.reply_later"), style="error"))
-    components.append(ck.url_button(f"open:{ticket.id}", t("detail.open"), backoffice))
+    if ctx.services.settings.view_ticket.show_open_in_backoffice_button:
+        components.append(ck.url_button(f"open:{ticket.id}", t("detail.open"), backoffice))
     components.append(ck.submit_button("home", t("common.done")))
     return ck.canvas(components, {"screen": "created", "ticket": ticket.id})

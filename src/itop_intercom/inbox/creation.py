@@ -21,7 +21,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from itop_intercom.inbox import history, messages
@@ -51,7 +51,6 @@ class Outcome:
     history: history.HistoryResult | None = None
     link_pending: bool = False
     reply_posted: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class _Creations:

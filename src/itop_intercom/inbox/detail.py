@@ -80,10 +80,7 @@ def _display(ctx: ScreenContext, attcode: str, raw: Any, fields: Mapping[str, An
     if attcode.endswith("_id") and friendly is not None:
         return str(friendly) or EMPTY_VALUE
     text = "" if raw is None else str(raw)
-    if looks_like_html(text):
-        text = html_to_text(text)
-    else:
-        text = value_label(ctx, attcode, text)
+    text = html_to_text(text) if looks_like_html(text) else value_label(ctx, attcode, text)
     return one_line(text, VALUE_CHARS) if text else EMPTY_VALUE
 
 

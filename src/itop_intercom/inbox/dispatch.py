@@ -25,6 +25,7 @@ the same values.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from itop_intercom.inbox import (  # noqa: F401  (importing a screen registers its actions)
@@ -45,6 +46,9 @@ from itop_intercom.logs import get_logger
 from itop_intercom.runtime import NotConfigured
 
 log = get_logger("itop_intercom.inbox")
+
+#: The failed canvas's state kept for Retry stays well under stored_data's 64 KB.
+RETRY_STATE_MAX_BYTES = 48 * 1024
 
 
 async def _home(ctx: ScreenContext, _arg: str) -> Canvas:
@@ -69,6 +73,11 @@ async def submit(ctx: ScreenContext) -> tuple[Canvas, str]:
 def error_canvas(ctx: ScreenContext, message: str, retry_id: str) -> Canvas:
     """A short error with Retry (replaying `retry_id` with the state of the failed canvas)."""
     retry: dict[str, Any] = {"stored": ctx.stored, "inputs": ctx.inputs}
+    if len(json.dumps(retry, ensure_ascii=False).encode("utf-8")) > RETRY_STATE_MAX_BYTES:
+        # Intercom refuses stored_data over 64 KB: Retry then starts from the stored state.
+        retry = {"stored": ctx.stored, "inputs": {}}
+        if len(json.dumps(retry, ensure_ascii=False).encode("utf-8")) > RETRY_STATE_MAX_BYTES:
+            retry = {"stored": {}, "inputs": {}}
     components = [
         ck.text(message, style="error"),
         ck.submit_button(retry_id, ctx.t("common.retry")),

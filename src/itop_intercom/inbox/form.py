@@ -23,7 +23,7 @@ from itop_intercom.inbox.form_state import (
 )
 from itop_intercom.inbox.labels import attribute_label
 from itop_intercom.inbox.person import resolve
-from itop_intercom.inbox.person_choice import no_person_canvas
+from itop_intercom.inbox.person_choice import choose, no_person_canvas
 from itop_intercom.inbox.plain import html_to_text, one_line
 from itop_intercom.inbox.registry import action
 from itop_intercom.intercom import canvas as ck
@@ -74,8 +74,6 @@ async def open_form(ctx: ScreenContext, _arg: str) -> Canvas:
     match = await resolve(ctx, load=True)
     if match.person is None:
         if match.kind == "ambiguous":
-            from itop_intercom.inbox.person_choice import choose
-
             return await choose(ctx, "")
         return no_person_canvas(ctx)
     fields = form_fields(ctx.services.settings)

@@ -27,6 +27,10 @@ from itop_intercom.inbox.labels import value_label
 from itop_intercom.intercom.canvas import MAX_OPTIONS
 from itop_intercom.itop import oql
 from itop_intercom.itop.catalog import MAX_CHOICES, Choices, catalog_for
+from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError
+from itop_intercom.logs import get_logger
+
+log = get_logger("itop_intercom.inbox.form")
 
 ViewMode = Literal["select", "search", "fixed", "empty", "waiting"]
 
@@ -122,7 +126,19 @@ async def _all_choices(
     bound, missing = _bound_query(spec.query, state, spec.depends_on)
     if missing:
         return missing
-    return await catalog_for(ctx.services.itop).choices(bound, spec.label_attribute)
+    try:
+        return await catalog_for(ctx.services.itop).choices(bound, spec.label_attribute)
+    except ItopApiError as exc:
+        if exc.code != CODE_INTERNAL_ERROR:
+            raise
+        # The query does not fit this iTop (no service catalogue, a class or attribute the
+        # settings name but the datamodel lacks): the field offers nothing, the form still works.
+        log.warning(
+            "iTop refused the choices of a form field",
+            attcode=form_field.attcode,
+            itop_message=exc.message,
+        )
+        return Choices([], 0)
 
 
 def _view(form_field: FormField, state: FormState, found: Choices | list[str]) -> ChoiceView:

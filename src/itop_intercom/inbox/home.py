@@ -1,17 +1,18 @@
 """Home: the first canvas an agent sees next to a conversation.
 
 It must be fast and short (Intercom's Inbox guidance: about 400 px), so it shows counts, not
-tickets, and reads iTop in at most two round trips: the linked tickets and the person in
-parallel, then the person's ongoing tickets (in the first round already when the person is
-known from the contact's custom attributes or an earlier choice).
+tickets, and reads iTop in at most two round trips: the linked tickets in parallel with the
+person, whose ongoing tickets are counted as soon as the person is known (at once when the
+contact's custom attributes, an earlier choice or a recent look-up already say who it is).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
-from itop_intercom.inbox.person import PersonMatch, quick_match, resolve
+from itop_intercom.inbox.person import PersonMatch, resolve
 from itop_intercom.inbox.registry import action
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.links import LinkedTickets
@@ -26,16 +27,21 @@ async def _ongoing_total(ctx: ScreenContext, match: PersonMatch) -> int:
     return page.total
 
 
-async def render(ctx: ScreenContext) -> Canvas:
+async def render(ctx: ScreenContext, *, after: Awaitable[object] | None = None) -> Canvas:
+    """Home; `after` (a change of the links) is awaited before the links are read, while the
+    person's look-ups already run."""
     store = await ctx.services.link_store()
-    linked_call = store.linked(ctx.workspace.id, ctx.conversation_id, limit=LIST_CAP)
-    quick = await quick_match(ctx)
-    if quick is not None:
-        linked, ongoing = await asyncio.gather(linked_call, _ongoing_total(ctx, quick))
-        match = quick
-    else:
-        linked, match = await asyncio.gather(linked_call, resolve(ctx))
-        ongoing = await _ongoing_total(ctx, match)
+
+    async def linked_now() -> LinkedTickets:
+        if after is not None:
+            await after
+        return await store.linked(ctx.workspace.id, ctx.conversation_id, limit=LIST_CAP)
+
+    async def person_and_ongoing() -> tuple[PersonMatch, int]:
+        match = await resolve(ctx)
+        return match, await _ongoing_total(ctx, match)
+
+    linked, (match, ongoing) = await asyncio.gather(linked_now(), person_and_ongoing())
     return build(ctx, linked, match, ongoing)
 
 
@@ -48,15 +54,13 @@ async def show(ctx: ScreenContext, _arg: str) -> Canvas:
 @action("home:pause")
 async def pause(ctx: ScreenContext, _arg: str) -> Canvas:
     store = await ctx.services.link_store()
-    await store.set_sync(ctx.workspace.id, ctx.conversation_id, False)
-    return await render(ctx)
+    return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, False))
 
 
 @action("home:resume")
 async def resume(ctx: ScreenContext, _arg: str) -> Canvas:
     store = await ctx.services.link_store()
-    await store.set_sync(ctx.workspace.id, ctx.conversation_id, True)
-    return await render(ctx)
+    return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, True))
 
 
 def _count_label(ctx: ScreenContext, key: str, count: int) -> str:

@@ -56,7 +56,10 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
         agent=html.escape(ctx.agent_label),
         ticket=f'<a href="{html.escape(url)}">{html.escape(ticket_ref(ticket))}</a>',
     )
-    posted = await messages.post(ctx, "note", f"<p>{note}</p>", marker=url)
+    # Shielded: if the canvas budget runs out now, the note is still posted (or scheduled);
+    # a Retry would find the ticket linked here and post nothing.
+    posting = asyncio.ensure_future(messages.post(ctx, "note", f"<p>{note}</p>", marker=url))
+    posted = await asyncio.shield(posting)
     return _done(ctx, ticket, ctx.t("link.done", ref=ticket_ref(ticket)), note_posted=posted)
 
 

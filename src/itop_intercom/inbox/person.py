@@ -8,15 +8,45 @@ the conversation.
 
 from __future__ import annotations
 
+import time
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 import sqlalchemy as sa
 
 from itop_intercom.inbox.context import ScreenContext
+from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
 from itop_intercom.store.tables import conversation_people
+
+#: How long a look-up of persons is reused. An agent's clicks (Home, then a list or the form)
+#: come seconds apart and need the same person; a person created in iTop meanwhile shows up
+#: after this delay at worst.
+PERSON_CACHE_SECONDS = 30.0
+
+_T = TypeVar("_T")
+_caches: weakref.WeakKeyDictionary[ItopClient, dict[tuple[str, ...], tuple[float, object]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _cached(
+    client: ItopClient, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]
+) -> _T:
+    cache = _caches.setdefault(client, {})
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < PERSON_CACHE_SECONDS:
+        return hit[1]  # type: ignore[return-value]
+    value = await load()
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (now, value)
+    return value
+
 
 MatchKind = Literal["found", "none", "ambiguous", "no_email"]
 
@@ -96,14 +126,21 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
     if quick is not None and quick.person_ref is not None:
         if not load:
             return quick
-        person = await person_by_id(ctx.services.itop, *quick.person_ref)
+        client = ctx.services.itop
+        class_, person_id = quick.person_ref
+        person = await _cached(
+            client, ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
+        )
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
     contact = ctx.request.contact
     email = (contact.email or "").strip() if contact else ""
     if not email:
         return PersonMatch("no_email")
-    candidates = await persons_by_email(ctx.services.itop, email)
+    client = ctx.services.itop
+    candidates = await _cached(
+        client, ("email", email.lower()), lambda: persons_by_email(client, email)
+    )
     if len(candidates) == 1:
         return PersonMatch("found", person=candidates[0], email=email)
     if not candidates:

@@ -12,12 +12,13 @@ import html
 import re
 from html.parser import HTMLParser
 
-_BLOCKS = frozenset(
-    {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote"}
+_PARAGRAPHS = frozenset(
+    {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "ul", "ol", "table"}
 )
+_LINES = frozenset({"br", "li", "tr"})
 _SKIPPED = frozenset({"script", "style", "head", "title"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 
 class _TextExtractor(HTMLParser):
@@ -29,14 +30,16 @@ class _TextExtractor(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
             self._skipping += 1
-        elif tag in _BLOCKS:
+        elif tag in _PARAGRAPHS:
+            self.parts.append("\n\n")
+        elif tag in _LINES:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
+        elif tag in _PARAGRAPHS:
+            self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
@@ -63,7 +66,7 @@ def one_line(value: str, limit: int) -> str:
     if len(flat) <= limit:
         return flat
     cut = flat[: limit - 1]
-    if " " in cut[limit // 2 :]:
+    if flat[limit - 1] != " " and " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.") + "…"
 

@@ -8,6 +8,7 @@ Screens and the sync worker only see `LinkStore`, so behaviour is the same eithe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -133,13 +134,15 @@ class ItopFieldLinkStore:
     async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
         linked = await self.linked(workspace_id, conversation_id, limit=100)
         value = "yes" if enabled else "no"
-        for item in linked.tickets:
-            if item.sync_enabled != enabled:
-                await self.tickets.set_fields(
-                    item.ticket.id,
-                    {self._sync: value},
-                    comment=f"itop-intercom: sync {'resumed' if enabled else 'paused'}",
-                )
+        comment = f"itop-intercom: sync {'resumed' if enabled else 'paused'}"
+        # One update per ticket (REST has no bulk verb): sent together, not one after another.
+        await asyncio.gather(
+            *(
+                self.tickets.set_fields(item.ticket.id, {self._sync: value}, comment=comment)
+                for item in linked.tickets
+                if item.sync_enabled != enabled
+            )
+        )
         return len(linked.tickets)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:

@@ -27,9 +27,12 @@ from itop_intercom.inbox.context import PREVIEW_KEY
 from itop_intercom.inbox.messages import PREVIEW_OUTBOX
 from itop_intercom.intercom.signatures import CANVAS_SIGNATURE_HEADER, canvas_signature
 from itop_intercom.locale import CATALOGS, Texts
+from itop_intercom.logs import get_logger
 from itop_intercom.preview.samples import SAMPLES, sample
 from itop_intercom.runtime import Services
 from itop_intercom.urls import INITIALIZE_PATH, SUBMIT_PATH
+
+log = get_logger("itop_intercom.preview")
 
 PAGE_PATH = "/preview"
 API_PATH = "/preview/api/canvas"
@@ -106,6 +109,10 @@ def _page(services: Services) -> str:
 
 def register(app: FastAPI, services: Services) -> None:
     """Add the preview routes (the caller checks `server.preview`)."""
+    log.warning(
+        "preview page enabled at /preview: whoever reaches it acts on iTop with the service's "
+        "token; keep it off in production"
+    )
 
     @app.get(PAGE_PATH)
     async def preview_page() -> Response:

@@ -49,6 +49,18 @@ class TicketGone(Exception):
 
 
 @dataclass
+class Finished:
+    """Deliveries of one conversation written to iTop but not yet recorded as done: recorded
+    in the next transaction of that conversation (see `queue.start_step`)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def take(self) -> list[Delivery]:
+        taken, self.deliveries = self.deliveries, []
+        return taken
+
+
+@dataclass
 class ApplyContext:
     """What one worker shares across deliveries: who it is, and its caches."""
 
@@ -62,21 +74,21 @@ class ApplyContext:
         return self.services.settings.sync.lease_seconds
 
 
-async def apply(ctx: ApplyContext, delivery: Delivery) -> None:
-    """Bring the delivery to `done`; raises on failure (the caller classifies and schedules)."""
-    services = ctx.services
+async def apply(ctx: ApplyContext, delivery: Delivery, finished: Finished) -> None:
+    """Write the delivery to iTop and add it to `finished`; raises on failure (the caller
+    classifies and schedules, and records `finished` in the same transaction)."""
     if delivery.log not in ("public", "private"):
         # Nothing to write (cannot normally be planned); finish it rather than block.
-        await queue.mark_done(services.engine, delivery)
+        finished.deliveries.append(delivery)
         return
     uncertain = delivery.started_at is not None and delivery.step == ENTRY_STEP
     if uncertain and await _entry_exists(ctx, delivery):
         log.info("entry already in iTop, not written again", delivery=delivery.id)
-        await queue.mark_done(services.engine, delivery)
+        finished.deliveries.append(delivery)
         return
-    notes = await _attachments(ctx, delivery)
-    await _write_entry(ctx, delivery, notes)
-    await queue.mark_done(services.engine, delivery)
+    notes = await _attachments(ctx, delivery, finished)
+    await _write_entry(ctx, delivery, notes, finished)
+    finished.deliveries.append(delivery)
 
 
 # -- the entry -------------------------------------------------------------------------------
@@ -92,7 +104,10 @@ def _language(services: Services, workspace_id: str) -> str:
 
 
 async def _write_entry(
-    ctx: ApplyContext, delivery: Delivery, notes: list[entries.AttachmentNote]
+    ctx: ApplyContext,
+    delivery: Delivery,
+    notes: list[entries.AttachmentNote],
+    finished: Finished,
 ) -> None:
     services = ctx.services
     log_kind: entries.LogKind = "private" if delivery.log == "private" else "public"
@@ -119,7 +134,12 @@ async def _write_entry(
     if author.user_id == 0:
         item["user_login"] = author.label
     if not await queue.start_step(
-        services.engine, delivery, ctx.owner, ctx.lease_seconds, ENTRY_STEP
+        services.engine,
+        delivery,
+        ctx.owner,
+        ctx.lease_seconds,
+        ENTRY_STEP,
+        finished=finished.take(),
     ):
         raise LeaseLost()
     await services.itop.update(
@@ -161,7 +181,9 @@ async def _ticket(ctx: ApplyContext, delivery: Delivery, fields: list[str]) -> d
 # -- attachments ------------------------------------------------------------------------------
 
 
-async def _attachments(ctx: ApplyContext, delivery: Delivery) -> list[entries.AttachmentNote]:
+async def _attachments(
+    ctx: ApplyContext, delivery: Delivery, finished: Finished
+) -> list[entries.AttachmentNote]:
     """Copy the part's attachments not copied yet; return what became of each of them."""
     services = ctx.services
     done: list[dict[str, Any]] = list(delivery.progress.get("attachments") or [])
@@ -172,16 +194,21 @@ async def _attachments(ctx: ApplyContext, delivery: Delivery) -> list[entries.At
             record = done[index]
             notes.append(entries.AttachmentNote(name, "itop_id" in record, record.get("why", "")))
             continue
-        record = await _copy_attachment(ctx, delivery, index, name, attachment)
+        record = await _copy_attachment(ctx, delivery, index, name, attachment, finished)
         done.append(record)
         delivery.progress["attachments"] = done
-        await queue.save_progress(services.engine, delivery)
+        await queue.save_progress(services.engine, delivery, finished=finished.take())
         notes.append(entries.AttachmentNote(name, "itop_id" in record, record.get("why", "")))
     return notes
 
 
 async def _copy_attachment(
-    ctx: ApplyContext, delivery: Delivery, index: int, name: str, attachment: dict[str, Any]
+    ctx: ApplyContext,
+    delivery: Delivery,
+    index: int,
+    name: str,
+    attachment: dict[str, Any],
+    finished: Finished,
 ) -> dict[str, Any]:
     services = ctx.services
     limit = services.settings.sync.attachment_max_bytes
@@ -220,7 +247,9 @@ async def _copy_attachment(
         if adopted is not None:
             return {"name": name, "itop_id": adopted}
     org_id = await _ticket_org(ctx, delivery)
-    if not await queue.start_step(services.engine, delivery, ctx.owner, ctx.lease_seconds, step):
+    if not await queue.start_step(
+        services.engine, delivery, ctx.owner, ctx.lease_seconds, step, finished=finished.take()
+    ):
         raise LeaseLost()
     created = await services.tickets.create_attachment(
         delivery.ticket_id,

@@ -42,6 +42,16 @@ def _lock(engine: AsyncEngine) -> asyncio.Lock:
 
 
 @asynccontextmanager
+async def write_gate(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Only the gate, for a caller that manages its own connection and transaction."""
+    if is_sqlite(engine):
+        async with _lock(engine):
+            yield
+    else:
+        yield
+
+
+@asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction that writes; committed on success, rolled back on error."""
     if is_sqlite(engine):

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import signals
-from itop_intercom.sync.dbutil import write_transaction
+from itop_intercom.sync.dbutil import write_gate
 from itop_intercom.sync.entries import HISTORY_TOPIC
 
 PartKey = tuple[str, str, str]
@@ -66,43 +66,87 @@ class PartWriter:
         return await future
 
     async def _drain(self) -> None:
+        # Requests may arrive while the connection is being closed: look again afterwards.
+        # (`store` starts a new drain only once this task is done.)
         while self._queue:
-            batch: list[_Request] = []
-            size = 0
-            while self._queue and (not batch or size + len(self._queue[0][0]) <= MAX_BATCH_ROWS):
-                request = self._queue.pop(0)
-                batch.append(request)
-                size += len(request[0])
-            try:
-                new = await self._insert([row for rows, _ in batch for row in rows])
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0][1], exc)
-                    continue
-                for rows, future in batch:
-                    try:
-                        _settle(future, _count(rows, await self._insert(rows)))
-                    except Exception as single_exc:
-                        _settle(future, single_exc)
-            else:
-                for rows, future in batch:
-                    _settle(future, _count(rows, new))
-            signals.notify(self._engine)
+            await self._drain_burst()
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> set[PartKey]:
+    async def _drain_burst(self) -> None:
+        # One connection for the whole burst: checking one out of the pool and back in costs
+        # more than the insert. It goes back to the pool when the burst is over.
+        conn: AsyncConnection | None = None
+        try:
+            while self._queue:
+                batch: list[_Request] = []
+                size = 0
+                while self._queue and (
+                    not batch or size + len(self._queue[0][0]) <= MAX_BATCH_ROWS
+                ):
+                    request = self._queue.pop(0)
+                    batch.append(request)
+                    size += len(request[0])
+                try:
+                    if conn is None:
+                        conn = await self._engine.connect()
+                    new = await self._insert(conn, [row for rows, _ in batch for row in rows])
+                except Exception as exc:
+                    if conn is not None:  # it may be broken: never reuse it
+                        await _discard(conn)
+                        conn = None
+                    await self._one_by_one(batch, exc)
+                else:
+                    for rows, future in batch:
+                        _settle(future, _count(rows, new))
+                signals.notify(self._engine)
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    async def _one_by_one(self, batch: list[_Request], exc: Exception) -> None:
+        """A batch failed: retry each request alone, so only a bad one fails."""
+        if len(batch) == 1:
+            _settle(batch[0][1], exc)
+            return
+        for rows, future in batch:
+            try:
+                async with self._engine.connect() as conn:
+                    _settle(future, _count(rows, await self._insert(conn, rows)))
+            except Exception as single_exc:
+                _settle(future, single_exc)
+
+    async def _insert(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[PartKey]:
         unique: dict[PartKey, dict[str, Any]] = {}
         for row in rows:  # one statement must not touch a row twice (PostgreSQL refuses it)
             unique.setdefault(_key(row), row)
-        async with write_transaction(self._engine) as conn:
+        async with write_gate(self._engine), conn.begin():
             result = await conn.execute(_upsert(conn), list(unique.values()))
             return {(r[0], r[1], r[2]) for r in result.all()}
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    try:
+        await conn.invalidate()
+    finally:
+        await conn.close()
+
+
+_statements: dict[str, Any] = {}
 
 
 def _upsert(conn: AsyncConnection) -> Any:
     """Insert new parts; a part already stored by a history copy (`topic = 'history'`) becomes
     a webhook part again, to be planned for every ticket with sync on, as any webhook part.
-    Parts already received by webhook are left alone (that is the deduplication)."""
-    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(parts_t)
+    Parts already received by webhook are left alone (that is the deduplication).
+
+    Built once per dialect: building it costs more than running it."""
+    statement = _statements.get(conn.dialect.name)
+    if statement is None:
+        statement = _statements[conn.dialect.name] = _build_upsert(conn.dialect.name)
+    return statement
+
+
+def _build_upsert(dialect: str) -> Any:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(parts_t)
     excluded = insert.excluded
     return insert.on_conflict_do_update(
         index_elements=[parts_t.c.workspace_id, parts_t.c.conversation_id, parts_t.c.part_id],

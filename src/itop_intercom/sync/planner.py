@@ -90,23 +90,29 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
         rows = (await conn.execute(query)).all()
     if not rows:
         return 0
-    ignored = [r.id for r in rows if r.log is None]
-    if ignored:
-        async with write_transaction(engine) as conn:
-            await _set_plan(conn, ignored, "ignored")
     groups: dict[ConversationKey, list[Any]] = defaultdict(list)
     for r in rows:
         if r.log is not None:
             groups[(r.workspace_id, r.conversation_id)].append(r)
-    if not groups:
-        return len(ignored)
-    links = await synced_tickets(services, list(groups))
+    links = await synced_tickets(services, list(groups)) if groups else {}
     settle = services.settings.sync.settle_seconds
     ticket_class = services.tickets.class_
-    for key, group in groups.items():
-        ticket_ids = links.get(key, [])
-        refs = [
-            PartRef(
+    ignored = [r.id for r in rows if r.log is None]
+    unlinked = [r.id for key, group in groups.items() if not links.get(key) for r in group]
+    linked = [r for key, group in groups.items() if links.get(key) for r in group]
+    # One transaction for the whole round: a few statements whatever its size.
+    async with write_transaction(engine) as conn:
+        await _set_plan(conn, ignored, "ignored")
+        await _set_plan(conn, unlinked, "unlinked")
+        decided = await _set_plan(conn, [r.id for r in linked], "planned")
+        delivery_rows = []
+        planned_keys = set()
+        for r in linked:
+            if r.id not in decided:
+                continue  # another planner decided it first
+            key = (r.workspace_id, r.conversation_id)
+            planned_keys.add(key)
+            ref = PartRef(
                 r.id,
                 r.workspace_id,
                 r.conversation_id,
@@ -114,26 +120,17 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
                 int(r.part_created_at),
                 part_seq(r.part_id),
             )
-            for r in group
-        ]
-        due = {r.id: _epoch(r.received_at) + settle for r in group}
-        async with write_transaction(engine) as conn:
-            decided = await _set_plan(
-                conn, [r.row_id for r in refs], "planned" if ticket_ids else "unlinked"
+            delivery_rows += queue.new_delivery_rows(
+                [ref],
+                [(ticket_class, t) for t in links[key]],
+                origin="webhook",
+                due_at=_epoch(r.received_at) + settle,
+                created_at=now(),
             )
-            if ticket_ids and decided:
-                chosen = [r for r in refs if r.row_id in decided]
-                rows_ = queue.new_delivery_rows(
-                    chosen,
-                    [(ticket_class, t) for t in ticket_ids],
-                    origin="webhook",
-                    due_at=due,
-                    created_at=now(),
-                )
-                await queue.add_deliveries(conn, rows_)
-                await queue.refresh_due(conn, [key])
-        if not ticket_ids:
-            log.info("parts kept, no ticket with sync on", conversation=key[1], parts=len(refs))
+        await queue.add_deliveries(conn, delivery_rows)
+        await queue.refresh_due(conn, planned_keys)
+    if unlinked:
+        log.info("parts kept, no ticket with sync on", parts=len(unlinked))
     return len(rows)
 
 
@@ -141,7 +138,7 @@ async def _set_plan(conn: AsyncConnection, ids: list[int], plan: str) -> set[int
     """Decide parts still undecided; returns the ids this transaction decided (another planner
     may have been faster: those are left alone)."""
     decided: set[int] = set()
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), 500):  # bounded statements (SQLite: 32766 variables)
         chunk = ids[start : start + 500]
         result = await conn.execute(
             sa.update(parts_t)

@@ -164,27 +164,91 @@ async def refresh_due(
 ) -> None:
     """Set each conversation's `due_at` to the due time of its first pending delivery.
 
-    The row is locked first and the deliveries read after, so the read sees every transaction
-    that held the lock before (see the module doc). `not_before` postpones the conversation
-    (e.g. while an earlier part is still being planned); `release_owner` also drops that
-    worker's lease.
+    The rows are locked first (sorted: no deadlock between two callers) and the deliveries
+    read after, so the read sees every transaction that held a lock before (see the module
+    doc). `not_before` postpones the conversations (e.g. while an earlier part is still being
+    planned); `release_owner` also drops that worker's leases. A few statements whatever the
+    number of conversations, so that planning a burst holds the SQLite write lock briefly.
     """
-    for key in sorted(set(keys)):
-        await conn.execute(
-            insert_ignore(conn, conv_t).values(workspace_id=key[0], conversation_id=key[1])
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), _KEYS_PER_STATEMENT):
+        await _refresh_chunk(
+            conn, ordered[start : start + _KEYS_PER_STATEMENT], not_before, release_owner
         )
-        await conn.execute(lock_rows(conn, sa.select(conv_t.c.workspace_id).where(_is(key))))
-        head = (await conn.execute(_head_due(key))).scalar()
-        due = None if head is None else max(float(head), not_before or 0.0)
-        values: dict[str, Any] = {"due_at": due}
-        update = sa.update(conv_t).where(_is(key))
-        if release_owner is not None:
-            await conn.execute(
-                sa.update(conv_t)
-                .where(_is(key), conv_t.c.lease_owner == release_owner)
-                .values(lease_owner=None, lease_until=None)
+
+
+_KEYS_PER_STATEMENT = 200
+
+
+async def _refresh_chunk(
+    conn: AsyncConnection,
+    keys: list[ConversationKey],
+    not_before: float | None,
+    release_owner: str | None,
+) -> None:
+    if not keys:
+        return
+    await conn.execute(
+        insert_ignore(conn, conv_t),
+        [{"workspace_id": ws, "conversation_id": conv} for ws, conv in keys],
+    )
+    conv_key = sa.tuple_(conv_t.c.workspace_id, conv_t.c.conversation_id)
+    await conn.execute(
+        lock_rows(
+            conn,
+            sa.select(conv_t.c.workspace_id)
+            .where(conv_key.in_(keys))
+            .order_by(conv_t.c.workspace_id, conv_t.c.conversation_id),
+        )
+    )
+    d = deliveries_t
+    ranked = (
+        sa.select(
+            d.c.workspace_id,
+            d.c.conversation_id,
+            d.c.due_at,
+            sa.func.row_number()
+            .over(
+                partition_by=(d.c.workspace_id, d.c.conversation_id),
+                order_by=(d.c.part_created_at, d.c.part_seq, d.c.id),
             )
-        await conn.execute(update.values(**values))
+            .label("rank"),
+        )
+        .where(d.c.state == PENDING, sa.tuple_(d.c.workspace_id, d.c.conversation_id).in_(keys))
+        .subquery()
+    )
+    heads = {
+        (r.workspace_id, r.conversation_id): float(r.due_at)
+        for r in (
+            await conn.execute(
+                sa.select(ranked.c.workspace_id, ranked.c.conversation_id, ranked.c.due_at).where(
+                    ranked.c.rank == 1
+                )
+            )
+        ).all()
+    }
+    values = []
+    for ws, conv in keys:
+        head = heads.get((ws, conv))
+        due = None if head is None else max(head, not_before or 0.0)
+        values.append({"k_ws": ws, "k_conv": conv, "due": due})
+    if release_owner is not None:
+        await conn.execute(
+            sa.update(conv_t)
+            .where(conv_key.in_(keys), conv_t.c.lease_owner == release_owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+    await conn.execute(_SET_DUE, values)
+
+
+_SET_DUE = (
+    sa.update(conv_t)
+    .where(
+        conv_t.c.workspace_id == sa.bindparam("k_ws"),
+        conv_t.c.conversation_id == sa.bindparam("k_conv"),
+    )
+    .values(due_at=sa.bindparam("due"))
+)
 
 
 async def claim_conversations(
@@ -193,16 +257,20 @@ async def claim_conversations(
     """Lease up to `limit` due conversations that nobody holds (or whose holder went silent)."""
     if limit <= 0:
         return []
+    t = now()
+    free = sa.or_(conv_t.c.lease_until.is_(None), conv_t.c.lease_until < t)
+    query = (
+        sa.select(conv_t.c.workspace_id, conv_t.c.conversation_id, conv_t.c.lease_owner)
+        .where(conv_t.c.due_at <= t, free)
+        .order_by(conv_t.c.due_at)
+        .limit(limit)
+    )
+    # Look first without writing: an idle worker must not take the write lock every poll.
+    async with engine.connect() as conn:
+        if (await conn.execute(query.limit(1))).first() is None:
+            return []
     claims = []
     async with write_transaction(engine) as conn:
-        t = now()
-        free = sa.or_(conv_t.c.lease_until.is_(None), conv_t.c.lease_until < t)
-        query = (
-            sa.select(conv_t.c.workspace_id, conv_t.c.conversation_id, conv_t.c.lease_owner)
-            .where(conv_t.c.due_at <= t, free)
-            .order_by(conv_t.c.due_at)
-            .limit(limit)
-        )
         for row in (await conn.execute(skip_locked(conn, query))).all():
             key = (row.workspace_id, row.conversation_id)
             result = await conn.execute(
@@ -216,9 +284,16 @@ async def claim_conversations(
 
 
 async def release(
-    engine: AsyncEngine, key: ConversationKey, owner: str, *, not_before: float | None = None
+    engine: AsyncEngine,
+    key: ConversationKey,
+    owner: str,
+    *,
+    not_before: float | None = None,
+    finished: Sequence[Delivery] = (),
 ) -> None:
+    """Record the finished deliveries, reschedule the conversation and drop its lease."""
     async with write_transaction(engine) as conn:
+        await _mark_done_rows(conn, finished)
         await refresh_due(conn, [key], not_before=not_before, release_owner=owner)
 
 
@@ -305,10 +380,22 @@ async def earliest_unplanned(engine: AsyncEngine, key: ConversationKey) -> int |
 
 
 async def start_step(
-    engine: AsyncEngine, delivery: Delivery, owner: str, lease_seconds: float, step: str
+    engine: AsyncEngine,
+    delivery: Delivery,
+    owner: str,
+    lease_seconds: float,
+    step: str,
+    *,
+    finished: Sequence[Delivery] = (),
 ) -> bool:
-    """Fence and record "this iTop write is about to be sent". False: the lease is lost."""
+    """Fence and record "this iTop write is about to be sent". False: the lease is lost.
+
+    `finished`: deliveries of the same conversation whose last write succeeded since the last
+    transaction; they are recorded done here, so that applying a part costs one transaction,
+    not two (until then they are "started", which a recovery checks: never wrong, only
+    slower)."""
     async with write_transaction(engine) as conn:
+        await _mark_done_rows(conn, finished)
         t = now()
         fenced = await conn.execute(
             sa.update(conv_t)
@@ -327,9 +414,12 @@ async def start_step(
     return True
 
 
-async def save_progress(engine: AsyncEngine, delivery: Delivery) -> None:
+async def save_progress(
+    engine: AsyncEngine, delivery: Delivery, *, finished: Sequence[Delivery] = ()
+) -> None:
     """A step's outcome is known (e.g. an attachment was created): record it, clear the mark."""
     async with write_transaction(engine) as conn:
+        await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t)
             .where(deliveries_t.c.id == delivery.id)
@@ -338,14 +428,21 @@ async def save_progress(engine: AsyncEngine, delivery: Delivery) -> None:
     delivery.started_at, delivery.step = None, None
 
 
-async def mark_done(engine: AsyncEngine, delivery: Delivery) -> None:
-    async with write_transaction(engine) as conn:
+async def mark_done(engine: AsyncEngine, finished: Sequence[Delivery]) -> None:
+    if finished:
+        async with write_transaction(engine) as conn:
+            await _mark_done_rows(conn, finished)
+
+
+async def _mark_done_rows(conn: AsyncConnection, finished: Sequence[Delivery]) -> None:
+    t = now()
+    for delivery in finished:
         await conn.execute(
             sa.update(deliveries_t)
             .where(deliveries_t.c.id == delivery.id)
             .values(
                 state=DONE,
-                finished_at=now(),
+                finished_at=t,
                 started_at=None,
                 step=None,
                 last_error=None,
@@ -355,7 +452,12 @@ async def mark_done(engine: AsyncEngine, delivery: Delivery) -> None:
 
 
 async def mark_dead(
-    engine: AsyncEngine, delivery: Delivery, reason: str, *, written: bool | None
+    engine: AsyncEngine,
+    delivery: Delivery,
+    reason: str,
+    *,
+    written: bool | None,
+    finished: Sequence[Delivery] = (),
 ) -> None:
     """Give up. `written=False` says the last write certainly did not happen (clears the mark,
     so a replay writes without checking iTop first)."""
@@ -363,6 +465,7 @@ async def mark_dead(
     if written is False:
         values.update(started_at=None, step=None)
     async with write_transaction(engine) as conn:
+        await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
         )
@@ -376,6 +479,7 @@ async def schedule_retry(
     *,
     written: bool | None,
     outage: bool = False,
+    finished: Sequence[Delivery] = (),
 ) -> None:
     values: dict[str, Any] = {
         "due_at": due_at,
@@ -385,6 +489,7 @@ async def schedule_retry(
     if written is False:
         values.update(started_at=None, step=None)
     async with write_transaction(engine) as conn:
+        await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
         )

@@ -145,6 +145,11 @@ class Worker:
 
     async def _applier_loop(self, stop: asyncio.Event) -> None:
         poll = self.settings.poll_seconds
+        # Parts that Intercom could not deliver while this process was not running arrive in
+        # the first moments after it starts: give them the settle delay too before applying
+        # later parts of their conversations.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.settings.settle_seconds)
         while not stop.is_set():
             if self.health.down:
                 await self.health.probe_until_up(stop)
@@ -210,6 +215,7 @@ class Worker:
         engine = self.services.engine
         key = claim.key
         not_before: float | None = None
+        finished = apply_mod.Finished()
         try:
             pending = await queue.load_pending(engine, key)
             if claim.taken_over:
@@ -222,10 +228,12 @@ class Worker:
                     break
                 if delivery.due_at > now() or self.health.down:
                     break
-                if not await self._apply(delivery):
+                if not await self._apply(delivery, finished):
                     break
         except apply_mod.LeaseLost:
             log.warning("lost the lease of a conversation; stopping it", conversation=key[1])
+            with contextlib.suppress(Exception):
+                await queue.mark_done(engine, finished.take())
             return
         except Exception as exc:
             # Not a delivery failure (those are recorded by `_apply`): the database, or a bug.
@@ -233,24 +241,28 @@ class Worker:
             log.error("processing a conversation failed", conversation=key[1], reason=str(exc))
             not_before = now() + max(self.settings.poll_seconds, 1.0)
         try:
-            await queue.release(engine, key, self.owner, not_before=not_before)
+            await queue.release(
+                engine, key, self.owner, not_before=not_before, finished=finished.take()
+            )
         except Exception as exc:
             log.warning("releasing a conversation failed", reason=classify(exc).reason)
 
-    async def _apply(self, delivery: Delivery) -> bool:
+    async def _apply(self, delivery: Delivery, finished: apply_mod.Finished) -> bool:
         """Apply one delivery; True when the conversation may go on to the next one."""
         metrics = self.services.metrics
         try:
-            await apply_mod.apply(self.ctx, delivery)
+            await apply_mod.apply(self.ctx, delivery, finished)
         except apply_mod.LeaseLost:
             raise
         except Exception as exc:
-            return await self._failed(delivery, exc)
+            return await self._failed(delivery, exc, finished)
         metrics.parts_applied.labels("done").inc()
         metrics.apply_seconds.observe(max(0.0, time.time() - _epoch(delivery.received_at)))
         return True
 
-    async def _failed(self, delivery: Delivery, exc: Exception) -> bool:
+    async def _failed(
+        self, delivery: Delivery, exc: Exception, finished: apply_mod.Finished
+    ) -> bool:
         metrics = self.services.metrics
         engine = self.services.engine
         if isinstance(exc, apply_mod.TicketGone):
@@ -267,7 +279,9 @@ class Worker:
                 False, f"gave up after {self.settings.max_age_hours:g} h: {failure.reason}"
             )
         if not failure.transient:
-            await queue.mark_dead(engine, delivery, failure.reason, written=written)
+            await queue.mark_dead(
+                engine, delivery, failure.reason, written=written, finished=finished.take()
+            )
             metrics.parts_applied.labels("dead").inc()
             log.warning(
                 "part given up (dead letter)",
@@ -279,13 +293,18 @@ class Worker:
             return True
         if failure.outage:
             self.health.report_down(failure.reason)
+        sync = self.settings
         due = now() + backoff(
-            max(delivery.attempts, 1),
-            self.settings.retry_base_seconds,
-            self.settings.retry_max_seconds,
+            max(delivery.attempts, 1), sync.retry_base_seconds, sync.retry_max_seconds
         )
         await queue.schedule_retry(
-            engine, delivery, due, failure.reason, written=written, outage=failure.outage
+            engine,
+            delivery,
+            due,
+            failure.reason,
+            written=written,
+            outage=failure.outage,
+            finished=finished.take(),
         )
         metrics.parts_applied.labels("retry").inc()
         log.info(

@@ -1,0 +1,45 @@
+"""Choices read from iTop: sorted, cached, shared between concurrent look-ups."""
+
+from __future__ import annotations
+
+import asyncio
+
+from itop_intercom.itop.catalog import Catalog, catalog_for
+from itop_intercom.itop.client import ItopClient
+from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+
+REST_URL = "http://itop.test/webservices/rest.php"
+
+
+async def test_choices_are_sorted_cached_and_shared() -> None:
+    fake = FakeItop()
+    fake.latency = 0.05
+    async with ItopClient(REST_URL, ADMIN_TOKEN, transport=fake.transport()) as client:
+        catalog = Catalog(client, ttl=60)
+        query = "SELECT Organization"
+        first, second = await asyncio.gather(catalog.choices(query), catalog.choices(query))
+        assert first == second
+        assert [label for _, label in first.options] == sorted(
+            (label for _, label in first.options), key=str.casefold
+        )
+        assert ("3", "Demo") in first.options
+        await catalog.choices(query)
+        assert len(fake.calls) == 1
+        catalog.clear()
+        await catalog.choices(query, "name")
+        assert len(fake.calls) == 2
+        assert catalog_for(client) is catalog_for(client)
+
+
+async def test_failures_are_not_cached() -> None:
+    fake = FakeItop()
+    async with ItopClient(REST_URL, ADMIN_TOKEN, transport=fake.transport()) as client:
+        catalog = Catalog(client)
+        fake.fail_next.append({"code": 100, "message": "Error: boom"})
+        try:
+            await catalog.choices("SELECT Organization")
+        except Exception as exc:
+            assert "boom" in str(exc)
+        else:
+            raise AssertionError("the failure must reach the caller")
+        assert (await catalog.choices("SELECT Organization")).total == 3
