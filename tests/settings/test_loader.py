@@ -20,7 +20,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_example_file_is_valid_and_keeps_the_extension_defaults() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.ticket.class_ == "UserRequest"
-    assert settings.create_ticket.form_attributes == ["title", "description", "urgency"]
+    assert settings.create_ticket.form_attributes[:3] == ["title", "description", "urgency"]
+    assert settings.create_ticket.fields["urgency"].values.keys() == {"1", "2", "3", "4"}
     assert settings.search_ticket.excluded_states == ["rejected", "closed"]
     assert settings.view_ticket.details_attributes == [
         "status",

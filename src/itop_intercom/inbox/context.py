@@ -71,6 +71,9 @@ class ScreenContext:
 
     @property
     def preview(self) -> bool:
+        # Only when the preview page is on: a signed request can otherwise never divert notes.
+        if not self.services.settings.server.preview:
+            return False
         extra = self.request.model_extra or {}
         return extra.get(PREVIEW_KEY) is True
 
