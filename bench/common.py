@@ -27,10 +27,10 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-
-from itop_intercom.store import db as store_db
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 from tests.fakes.signing import signed_webhook, webhook_body
+
+from itop_intercom.store import db as store_db
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = "wsbench01"

@@ -26,7 +26,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (  # noqa: E402
+from tests.fakes.itop import FakeItop
+
+from bench.common import (
     LoadResult,
     Service,
     applied_count,
@@ -41,7 +43,6 @@ from bench.common import (  # noqa: E402
     webhook_request,
     write_config,
 )
-from tests.fakes.itop import FakeItop  # noqa: E402
 
 T0 = 1_768_000_000
 

@@ -17,7 +17,7 @@ Then it waits until every part is in iTop, and prints lost, duplicated and out-o
 (each must be 0) and how long the recoveries took.
 
     .venv/bin/python bench/faults.py [--db sqlite|postgresql] [--parts 10000]
-                                     [--conversations 200] [--rate 250] [--outage 30]
+                                     [--conversations 200] [--rate 200] [--outage 30]
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (  # noqa: E402
+from tests.fakes.itop import FakeItop
+from tests.fakes.signing import webhook_body
+
+from bench.common import (
     Connection,
     PlannedPart,
     Service,
@@ -51,8 +54,6 @@ from bench.common import (  # noqa: E402
     webhook_request,
     write_config,
 )
-from tests.fakes.itop import FakeItop  # noqa: E402
-from tests.fakes.signing import webhook_body  # noqa: E402
 
 _PART_IN_COMMENT = re.compile(r"part (\d+)$")
 
@@ -148,11 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--parts", type=int, default=10000)
     parser.add_argument("--conversations", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=250.0, help="parts created per second")
+    parser.add_argument("--rate", type=float, default=200.0, help="parts created per second")
     parser.add_argument("--shuffle", type=float, default=1.5)
     parser.add_argument("--outage", type=float, default=30.0)
-    parser.add_argument("--outage-at", type=float, default=8.0)
-    parser.add_argument("--kill-after", type=float, default=10.0)
+    parser.add_argument("--outage-at", type=float, default=5.0)
+    parser.add_argument("--kill-after", type=float, default=7.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.07)
     parser.add_argument("--timeout", type=float, default=270.0)
@@ -165,8 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     parts = plan_parts(args.parts, conversations, t0)
     # Creation times follow the sending schedule (Intercom stamps a part when it is written).
     parts = [
-        PlannedPart(p.conversation, p.part_id, t0 + int(i / args.rate), p.topic,
-                    p.author_name, p.author_email)
+        PlannedPart(
+            p.conversation,
+            p.part_id,
+            t0 + int(i / args.rate),
+            p.topic,
+            p.author_name,
+            p.author_email,
+        )
         for i, p in enumerate(parts)
     ]
     fake = FakeItop(latency=args.latency)
@@ -210,11 +217,16 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(0.1)
 
             at(args.outage_at)
-            stop_itop()
+            # Down at once: requests still reaching the old server (keep-alive connections
+            # while it shuts down) get a 503, new connections are refused.
+            fake.http_status = 503
+            stopping = in_thread(stop_itop)
             events["itop down"] = time.monotonic()
             print(f"  t={events['itop down'] - started:5.1f} s  iTop fake stopped", flush=True)
             at(args.outage_at + args.outage)
+            stopping.join()
             _url, stop_itop = fake.serve_in_thread(port=itop_port)
+            fake.http_status = None
             events["itop up"] = time.monotonic()
             print(f"  t={events['itop up'] - started:5.1f} s  iTop fake back", flush=True)
             at(args.outage_at + args.outage + args.kill_after)
@@ -274,9 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "after it; every part sent before the kill applied "
         f"{caught_up(created_before(events['killed']), events['killed'])} after it"
     )
-    print(
-        f"  LOST {check.lost}  DUPLICATED {check.duplicated}  OUT OF ORDER {check.out_of_order}"
-    )
+    print(f"  LOST {check.lost}  DUPLICATED {check.duplicated}  OUT OF ORDER {check.out_of_order}")
     ok = check.lost == check.duplicated == check.out_of_order == 0
     return 0 if ok else 1
 

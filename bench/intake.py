@@ -27,7 +27,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (  # noqa: E402
+from tests.fakes.itop import FakeItop
+
+from bench.common import (
     LoadResult,
     Service,
     closed_loop,
@@ -42,7 +44,6 @@ from bench.common import (  # noqa: E402
     webhook_request,
     write_config,
 )
-from tests.fakes.itop import FakeItop  # noqa: E402
 
 CONVERSATIONS = 200
 T0 = 1_768_000_000
@@ -118,9 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 report(f"fixed rate: {args.rate:g} req/s for {args.duration:g} s", steady)
                 time.sleep(1.0)
                 burst = LoadResult()
-                asyncio.run(
-                    closed_loop(port, prepared[warmup + fixed :], args.senders, burst)
-                )
+                asyncio.run(closed_loop(port, prepared[warmup + fixed :], args.senders, burst))
                 report(f"throughput: {args.senders} concurrent senders", burst)
                 acknowledged = sum(r.statuses.get(200, 0) for r in (warm, steady, burst))
                 stored = count_rows(database_url, "SELECT count(*) FROM conversation_parts")

@@ -95,6 +95,11 @@ Inferred, NOT recorded in any transcript (flagged so that nobody mistakes them f
   deletions ignore referential integrity. The HTML pages of `http_status` / `not_rest`.
 - PHP date parsing is approximated: ISO 8601 / 'Y-m-d[ H:i[:s]]' / @epoch / now|today|yesterday|
   tomorrow; the error position of other strings is a heuristic (exact for 059).
+- The service catalogue classes Contract (abstract), CustomerContract, lnkCustomerContractToService
+  (with minimal ContractType and SLA targets) and ServiceSubcategory.status are transcribed from
+  iTop 3.2's itop-service-mgmt datamodel, not from the dumps: their labels, the `production`
+  default of the catalogue statuses (empty in iTop) and the friendlyname of a link class (the
+  friendlynames of the objects it links, joined by a space) are not recorded anywhere.
 - Users' ids: intercom admin 1, intercom_sync_app 2, intercom_sync_agent 3, agatha.christie 4,
   victor.hugo 5 (vanilla: 1, 4, 5, 6, 7); the extra NO_REST_TOKEN user is id 100
   ("intercom_sync_norest"). Demo persons other than those named in the transcripts are invented.
@@ -105,7 +110,7 @@ snapshot the recordings start from (demo data and the token users only).
 
 Test hooks (see FakeItop): `rest_token_allowed`, `down`, `http_status`, `not_rest`, `latency`,
 `fail_next`, `calls`, `clock`, `default_version`, and the helpers add_person / add_user /
-add_ticket / ticket / log_entries / attachments / api / remove / serve_in_thread.
+add_ticket / add_object / ticket / log_entries / attachments / api / remove / serve_in_thread.
 """
 
 from __future__ import annotations
@@ -559,11 +564,65 @@ _SERVICE_ATTRS = [
     A("friendlyname", "friendlyname"),
     *_key_fields("org_id", obsolescence=True),
 ]
+_CATALOG_STATUSES = ("implementation", "obsolete", "production")
 _SUBCATEGORY_ATTRS = [
     A("name", "string", "Name", null=False),
     A("service_id", "extkey", "Service", null=False, target="Service"),
+    A("status", "enum", "Status", values=_CATALOG_STATUSES, default="production"),
     A("friendlyname", "friendlyname"),
     *_key_fields("service_id"),
+]
+#: Contract (abstract) and CustomerContract, from iTop 3.2's itop-service-mgmt datamodel (not
+#: in the dumps): who is a customer of which services (`services_list`, through
+#: lnkCustomerContractToService).
+_CONTRACT_ATTRS = [
+    A("name", "string", "Name", null=False),
+    A("org_id", "extkey", "Customer", null=False, target="Organization"),
+    A("organization_name", "extfield", key="org_id", remote="name"),
+    A("contacts_list", "linkset", "Contacts"),
+    A("documents_list", "linkset", "Documents"),
+    A("description", "text", "Description", size=65535),
+    A("start_date", "date", "Start date"),
+    A("end_date", "date", "End date"),
+    A("cost", "string", "Cost"),
+    A("cost_currency", "enum", "Cost Currency", values=("dollars", "euros")),
+    A("contracttype_id", "extkey", "Contract type", target="ContractType"),
+    A("contracttype_name", "extfield", key="contracttype_id", remote="name"),
+    A("billing_frequency", "string", "Billing frequency"),
+    A("cost_unit", "string", "Cost unit"),
+    A("provider_id", "extkey", "Provider", null=False, target="Organization"),
+    A("provider_name", "extfield", key="provider_id", remote="name"),
+    A("status", "enum", "Status", values=_CATALOG_STATUSES, default="production"),
+]
+_CONTRACT_TAIL = [
+    A("finalclass", "finalclass"),
+    A("friendlyname", "friendlyname"),
+    *_key_fields("org_id", obsolescence=True),
+    *_key_fields("contracttype_id"),
+    *_key_fields("provider_id", obsolescence=True),
+]
+_CUSTOMER_CONTRACT_ATTRS = [
+    *_CONTRACT_ATTRS,
+    A("services_list", "linkset", "Services"),
+    *_CONTRACT_TAIL,
+]
+_CONTRACT_SERVICE_ATTRS = [
+    A(
+        "customercontract_id",
+        "extkey",
+        "Customer contract",
+        null=False,
+        target="CustomerContract",
+    ),
+    A("customercontract_name", "extfield", key="customercontract_id", remote="name"),
+    A("service_id", "extkey", "Service", null=False, target="Service"),
+    A("service_name", "extfield", key="service_id", remote="name"),
+    A("sla_id", "extkey", "SLA", target="SLA"),
+    A("sla_name", "extfield", key="sla_id", remote="name"),
+    A("friendlyname", "friendlyname"),
+    *_key_fields("customercontract_id"),
+    *_key_fields("service_id"),
+    *_key_fields("sla_id"),
 ]
 _OTHER_TICKET_ATTRS = [
     A("ref", "string", "Ref"),
@@ -630,8 +689,18 @@ def _build_model(instance: Instance) -> dict[str, _Class]:
         ),
         cls("Service", _SERVICE_ATTRS, family="Service"),
         cls("ServiceSubcategory", _SUBCATEGORY_ATTRS, family="ServiceSubcategory"),
+        cls("Contract", [*_CONTRACT_ATTRS, *_CONTRACT_TAIL], abstract=True, family="Contract"),
+        cls("CustomerContract", _CUSTOMER_CONTRACT_ATTRS, parent="Contract", family="Contract"),
+        cls(
+            "lnkCustomerContractToService",
+            _CONTRACT_SERVICE_ATTRS,
+            family="lnkCustomerContractToService",
+            name_attrs=("customercontract_id", "service_id"),
+        ),
         cls("Location", _NAMED_ATTRS, family="Location"),
         cls("DeliveryModel", _NAMED_ATTRS, family="DeliveryModel"),
+        cls("ContractType", _NAMED_ATTRS, family="ContractType"),
+        cls("SLA", _NAMED_ATTRS, family="SLA"),
     ]
     return {c.name: c for c in classes}
 
@@ -1661,6 +1730,23 @@ class FakeItop:
         }
         return self._helper_create("UserRequest", values)
 
+    def add_object(self, class_name: str, *, object_id: int | None = None, **fields: Any) -> int:
+        """An object of any concrete class, created like core/create by the admin token user
+        (REST input forms, defaults and checks); returns its id. `object_id` gives it that id
+        instead of the next one of its family (ids then continue after it), e.g. to mirror
+        known data; it must be free. Raises ValueError when iTop would refuse the object.
+        """
+        klass = self._model.get(class_name)
+        if klass is None or klass.abstract:
+            raise ValueError(f"{class_name!r} is not a concrete class of this fake")
+        if object_id is not None:
+            if object_id < 1:
+                raise ValueError(f"invalid object id {object_id}")
+            family = [n for n, k in self._model.items() if k.family == klass.family]
+            if any(object_id in self._rows.get(name, {}) for name in family):
+                raise ValueError(f"{klass.family} id {object_id} is already used")
+        return self._helper_create(class_name, fields, object_id)
+
     def ticket(self, ticket_id: int) -> dict[str, Any]:
         """Every attribute of a UserRequest as core/get '*' shows it, plus its "id"."""
         row = self._rows["UserRequest"].get(int(ticket_id))
@@ -1949,7 +2035,15 @@ class FakeItop:
             login = user["login"] if user else ""
             name = profile["name"] if profile else ""
             return f"Link between {login} and {name}"
-        return " ".join(_php_str(self._render(row, code, "read")) for code in klass.name_attrs)
+        parts = []
+        for code in klass.name_attrs:
+            attr = klass.attrs[code]
+            if attr.kind == "extkey":  # a link class: named after the objects it links
+                target = self._find(attr.target, int(row.get(code) or 0))
+                parts.append(self._friendlyname(target) if target is not None else "")
+            else:
+                parts.append(_php_str(self._render(row, code, "read")))
+        return " ".join(parts)
 
     def _render(self, row: Row, code: str, mode: str) -> Any:
         """One output value. `mode`: "get" (core/get with an explicit list), "read" (core/get
@@ -2406,7 +2500,7 @@ class FakeItop:
         if row["_class"] == "UserRequest":
             row["priority"] = _PRIORITY.get(row["impact"], {}).get(row["urgency"], row["priority"])
 
-    def _insert(self, row: Row, caller: Row) -> None:
+    def _insert(self, row: Row, caller: Row, object_id: int | None = None) -> None:
         now = _format_date(self.now())
         if row["_class"] == "UserRequest":
             if not row["ref"]:
@@ -2423,7 +2517,12 @@ class FakeItop:
         issues = self._check(row, None)
         if issues:
             raise _cannot_save(issues, row["_class"], -1)
-        row["id"] = self._allocate_id(self._model[row["_class"]].family)
+        family = self._model[row["_class"]].family
+        if object_id is None:
+            row["id"] = self._allocate_id(family)
+        else:
+            row["id"] = object_id
+            self._next_id[family] = max(self._next_id.get(family, 1), object_id + 1)
         self._store(row)
 
     def _update(self, row: Row, changed: set[str], caller: Row, comment: str) -> None:
@@ -2454,12 +2553,14 @@ class FakeItop:
         op["id"] = self._allocate_id("CMDBChangeOp")
         self._store(op)
 
-    def _helper_create(self, class_name: str, values: Mapping[str, Any]) -> int:
+    def _helper_create(
+        self, class_name: str, values: Mapping[str, Any], object_id: int | None = None
+    ) -> int:
         caller = self._admin_row()
         row = self._new_row(class_name)
         try:
             self._apply_fields(row, dict(values), caller)
-            self._insert(row, caller)
+            self._insert(row, caller, object_id)
         except _ApiError as exc:
             raise ValueError(exc.message) from None
         return int(row["id"])

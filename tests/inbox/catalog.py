@@ -1,22 +1,22 @@
 """A service catalogue in the iTop fake, for the creation form's service choices.
 
-The shared fake knows `Service` and `ServiceSubcategory` but not the customer contracts that say
-which organisation may use which service (iTop's `CustomerContract` and
-`lnkCustomerContractToService`), nor the `status` of subcategories, which the form's default
-queries use as iTop's own portal does. This adds them to one fake instance (test-side only: the
-shared fake is another helper's file), with data:
+The form's default queries, like iTop's own portal, offer the services of the caller's
+organisation by customer contract (`CustomerContract`, `lnkCustomerContractToService`) and the
+subcategories of a service that are not obsolete (`ServiceSubcategory.status`). This seeds, through
+the fake's public API only:
 
 - Demo (org 3, Agatha Christie): 3 services by contract; "Computers and peripherals" (id 1) has
   three subcategories (one obsolete), "Software" (id 2) one, "Telephony" (id 3) none.
 - IT Department (org 2, Victor Hugo): 14 services by contract (more than a dropdown takes).
+
+Every service is provided by IT Department (org 2).
 """
 
 from __future__ import annotations
 
-from tests.fakes import itop as fake_module
-from tests.fakes.itop import FakeItop
+from typing import Any
 
-A = fake_module.A
+from tests.fakes.itop import FakeItop
 
 DEMO_SERVICES = {1: "Computers and peripherals", 2: "Software", 3: "Telephony"}
 DEMO_SUBCATEGORIES = {
@@ -26,76 +26,82 @@ DEMO_SUBCATEGORIES = {
     4: (2, "Licence request", "production"),
 }
 IT_SERVICES = {100 + i: f"IT service {chr(ord('A') + i)}{i:02d}" for i in range(14)}
+#: Customer contracts: name, customer org, service ids.
+CONTRACTS = (
+    ("Demo support", 3, tuple(DEMO_SERVICES)),
+    ("IT internal", 2, tuple(IT_SERVICES)),
+)
+PROVIDER_ORG = 2
 
 
-def _extend_model(fake: FakeItop) -> None:
-    model = fake._model
-    named = fake_module._key_fields
-    subcategory = model["ServiceSubcategory"]
-    if "status" not in subcategory.attrs:
-        subcategory.attrs["status"] = A(
-            "status",
-            "enum",
-            "Status",
-            values=("implementation", "obsolete", "production"),
-            default="production",
-        )
-    classes = {
-        "CustomerContract": [
-            A("name", "string", "Name", null=False),
-            A("org_id", "extkey", "Customer", null=False, target="Organization"),
-            A("friendlyname", "friendlyname"),
-            *named("org_id"),
-        ],
-        "lnkCustomerContractToService": [
-            A(
-                "customercontract_id",
-                "extkey",
-                "Customer contract",
-                null=False,
-                target="CustomerContract",
-            ),
-            A("service_id", "extkey", "Service", null=False, target="Service"),
-            A("friendlyname", "friendlyname"),
-            *named("customercontract_id"),
-            *named("service_id"),
-        ],
-    }
-    for name, attrs in classes.items():
-        if name in model:
-            continue
-        name_attrs: tuple[str, ...] = ("name",) if name == "CustomerContract" else ()
-        model[name] = fake_module._Class(
-            name, {a.code: a for a in attrs}, family=name, name_attrs=name_attrs
-        )
-        fake._rows[name] = {}
-        fake._next_id[name] = 1
-    fake._filter_code_cache.clear()
+def _call(fake: FakeItop, payload: dict[str, Any]) -> dict[str, Any]:
+    answer = fake.api(payload)
+    if answer.get("code") != 0:
+        raise RuntimeError(f"{payload['operation']} {payload['class']}: {answer}")
+    return answer
+
+
+def _create(fake: FakeItop, class_name: str, **fields: Any) -> int:
+    answer = _call(
+        fake,
+        {
+            "operation": "core/create",
+            "comment": "service catalogue for the inbox tests",
+            "class": class_name,
+            "fields": fields,
+            "output_fields": "id",
+        },
+    )
+    (created,) = answer["objects"].values()
+    return int(created["key"])
+
+
+def _exists(fake: FakeItop, class_name: str, object_id: int) -> bool:
+    answer = _call(
+        fake,
+        {"operation": "core/get", "class": class_name, "key": object_id, "output_fields": "id"},
+    )
+    return bool(answer["objects"])
 
 
 def with_service_catalog(fake: FakeItop) -> FakeItop:
-    _extend_model(fake)
-    fake._rows["ServiceSubcategory"].clear()
+    # The subcategories are exactly these (the fake's own seed has one of them).
+    _call(
+        fake,
+        {
+            "operation": "core/delete",
+            "comment": "service catalogue for the inbox tests",
+            "class": "ServiceSubcategory",
+            "key": "SELECT ServiceSubcategory",
+        },
+    )
     for service_id, name in {**DEMO_SERVICES, **IT_SERVICES}.items():
-        if service_id in fake._rows["Service"]:
-            fake._rows["Service"][service_id]["name"] = name
+        if _exists(fake, "Service", service_id):
+            _call(
+                fake,
+                {
+                    "operation": "core/update",
+                    "comment": "service catalogue for the inbox tests",
+                    "class": "Service",
+                    "key": service_id,
+                    "fields": {"name": name},
+                },
+            )
         else:
-            fake._seed_row("Service", service_id, name=name, org_id=2)
+            fake.add_object("Service", object_id=service_id, name=name, org_id=PROVIDER_ORG)
     for sub_id, (service_id, name, status) in DEMO_SUBCATEGORIES.items():
-        fake._seed_row(
-            "ServiceSubcategory", sub_id, name=name, service_id=service_id, status=status
+        fake.add_object(
+            "ServiceSubcategory", object_id=sub_id, name=name, service_id=service_id, status=status
         )
-    fake._seed_row("CustomerContract", 1, name="Demo support", org_id=3)
-    fake._seed_row("CustomerContract", 2, name="IT internal", org_id=2)
-    link = 1
-    for service_id in DEMO_SERVICES:
-        fake._seed_row(
-            "lnkCustomerContractToService", link, customercontract_id=1, service_id=service_id
+    for name, org_id, service_ids in CONTRACTS:
+        contract = _create(
+            fake, "CustomerContract", name=name, org_id=org_id, provider_id=PROVIDER_ORG
         )
-        link += 1
-    for service_id in IT_SERVICES:
-        fake._seed_row(
-            "lnkCustomerContractToService", link, customercontract_id=2, service_id=service_id
-        )
-        link += 1
+        for service_id in service_ids:
+            _create(
+                fake,
+                "lnkCustomerContractToService",
+                customercontract_id=contract,
+                service_id=service_id,
+            )
     return fake

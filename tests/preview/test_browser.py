@@ -104,13 +104,17 @@ def test_create_and_link_in_the_browser(running: tuple[str, FakeItop, int]) -> N
             _screen(page, "created")
             page.wait_for_selector('[data-outbox="comment"]')
             page.screenshot(path=str(ARTIFACTS / "preview-confirmation.png"))
-            created = [
-                t
-                for t in fake_itop._rows["UserRequest"].values()
-                if t["title"] == "Printer prints blank pages"
-            ]
+            found = fake_itop.api(
+                {
+                    "operation": "core/get",
+                    "class": "UserRequest",
+                    "key": "SELECT UserRequest WHERE title = 'Printer prints blank pages'",
+                    "output_fields": "ref,urgency,servicesubcategory_id",
+                }
+            )
+            created = [obj["fields"] for obj in (found["objects"] or {}).values()]
             assert len(created) == 1
-            assert (created[0]["urgency"], created[0]["servicesubcategory_id"]) == ("2", 2)
+            assert (created[0]["urgency"], created[0]["servicesubcategory_id"]) == ("2", "2")
             ref = str(created[0]["ref"])
             assert ref in page.inner_text("#panel")
             assert ref in page.inner_text("#outbox")

@@ -315,8 +315,12 @@ async def test_a_worker_killed_between_the_itop_write_and_its_bookkeeping(
         client, REPLIED, "c1", [user_part("101", "one", T0), user_part("102", "two", T0 + 1)]
     )
 
-    async def die(*_args: Any, **_kwargs: Any) -> None:
-        raise Crash()
+    record_done = queue._mark_done_rows
+
+    async def die(conn: Any, finished: list[Delivery]) -> None:
+        if finished:  # the entry of part 101 is in iTop; recording it kills the worker
+            raise Crash()
+        await record_done(conn, finished)
 
     monkeypatch.setattr(queue, "_mark_done_rows", die)
     with pytest.raises(Crash):

@@ -39,9 +39,11 @@ PUBLIC_PART_TYPES = frozenset({"comment", "assignment", SOURCE_PART_TYPE})
 PRIVATE_PART_TYPES = frozenset({"note", "note_and_reopen"})
 SKIPPED_AUTHOR_TYPES = frozenset({"bot"})
 
+#: A tag as an HTML body has them (no space after `<`, nothing like `<` inside), so that plain
+#: text such as "a < b > c" or "I <3 you" is not mistaken for HTML.
 _HTML_TAG = re.compile(
-    r"<\s*/?\s*(p|br|div|span|a|b|i|u|s|strong|em|ul|ol|li|img|pre|code|h[1-6]|blockquote"
-    r"|table|thead|tbody|tr|td|th|hr|sub|sup)\b[^>]*>",
+    r"</?(p|br|div|span|a|b|i|u|s|strong|em|ul|ol|li|img|pre|code|h[1-6]|blockquote"
+    r"|table|thead|tbody|tr|td|th|hr|sub|sup)\b[^<>]*>",
     re.IGNORECASE,
 )
 _URL = re.compile(r"https?://[^\s<>\"']+")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.itop.errors import (
     CODE_UNAUTHORIZED,
@@ -49,6 +51,10 @@ def classify(exc: BaseException) -> Failure:
         return Failure(exc.transient, f"Intercom: {exc.message}")
     if isinstance(exc, NotConfigured):
         return Failure(True, f"not configured: {exc}")
+    if isinstance(exc, SQLAlchemyError):
+        # Never the exception's text: it quotes the statement's parameters (message bodies).
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        return Failure(True, f"database error: {type(exc).__name__} ({cause})")
     if getattr(exc, "transient", False):
         return Failure(True, str(exc) or type(exc).__name__)
     # A bug must not lose a message: retry (the reason says what happened) until max age.

@@ -238,7 +238,11 @@ class Worker:
         except Exception as exc:
             # Not a delivery failure (those are recorded by `_apply`): the database, or a bug.
             # Come back later rather than spin on it.
-            log.error("processing a conversation failed", conversation=key[1], reason=str(exc))
+            log.error(
+                "processing a conversation failed",
+                conversation=key[1],
+                reason=classify(exc).reason,
+            )
             not_before = now() + max(self.settings.poll_seconds, 1.0)
         try:
             await queue.release(

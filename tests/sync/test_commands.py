@@ -1,0 +1,120 @@
+"""`itop-intercom events list|show|replay` and `worker --once`: output and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from itop_intercom.cli import main
+from itop_intercom.runtime import Services
+from itop_intercom.sync import queue
+from itop_intercom.sync.planner import plan_new_parts
+from itop_intercom.sync.worker import Worker
+from tests.conftest import CLIENT_SECRET, WORKSPACE
+from tests.fakes.itop import FakeItop
+from tests.sync.conftest import AGATHA_EMAIL, T0, drain, link_ticket, post_webhook, user_part
+
+REPLIED = "conversation.user.replied"
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> str:
+    path = tmp_path / "itop-intercom.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n'
+        f'[workspaces.{WORKSPACE}]\nscope = "SELECT Person"\nclient_secret = "{CLIENT_SECRET}"\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+async def one_dead_one_done(
+    client: httpx.AsyncClient, services: Services, fake_itop: FakeItop, worker: Worker
+) -> tuple[int, int]:
+    link_ticket(fake_itop, "c1")
+    await post_webhook(client, REPLIED, "c1", [user_part("101", "refused <b>text</b>", T0)])
+    await post_webhook(client, REPLIED, "c1", [user_part("102", "fine", T0 + 1)])
+    await post_webhook(client, REPLIED, "c9", [user_part("901", "nobody linked", T0)])
+    await plan_new_parts(services)
+    await worker.ctx.authors.resolve(AGATHA_EMAIL, "Agatha", "user")
+    fake_itop.fail_next = [{"code": 100, "message": "Error: description: boom"}]
+    await drain(worker)
+    events = {e.part_id: e for e in await queue.list_events(services.engine)}
+    return events["101"].id, events["102"].id
+
+
+async def test_events_list_show_and_replay(
+    client: httpx.AsyncClient,
+    services: Services,
+    fake_itop: FakeItop,
+    worker: Worker,
+    config: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dead, done = await one_dead_one_done(client, services, fake_itop, worker)
+    capsys.readouterr()
+
+    assert await _run(["events", "list", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "STATE" in out and "LAST ERROR" in out
+    assert f"{dead:>8}  dead" in out and "iTop refused core/update: description: boom" in out
+    assert f"{done:>8}  done" in out
+
+    assert await _run(["events", "list", "--config", config, "--state", "dead"]) == 0
+    out = capsys.readouterr().out
+    assert f"{dead:>8}  dead" in out and f"{done:>8}  done" not in out
+
+    assert await _run(["events", "list", "--config", config, "--conversation", "c9"]) == 0
+    out = capsys.readouterr().out
+    assert "no events" in out
+    assert "1 part(s) of this conversation were kept without being applied" in out
+
+    assert await _run(["events", "show", str(dead), "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "state" in out and "dead" in out
+    assert "conversation       c1" in out or "c1" in out
+    assert "UserRequest::" in out
+    assert "refused <b>text</b>" in out
+
+    assert await _run(["events", "show", "999999", "--config", config]) == 1
+    assert "no event 999999" in capsys.readouterr().err
+
+    assert await _run(["events", "replay", str(done), "--config", config]) == 1
+    assert "is done, not dead: not replayed" in capsys.readouterr().err
+
+    assert await _run(["events", "replay", str(dead), "--config", config]) == 0
+    assert "1 event(s) will be applied again" in capsys.readouterr().out
+    await drain(worker)
+    assert (await queue.get_event(services.engine, dead)).state == "done"  # type: ignore[union-attr]
+
+    assert await _run(["events", "replay", "--dead", "--config", config]) == 0
+    assert "no dead events" in capsys.readouterr().out
+
+
+async def test_replay_needs_ids_or_dead(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await _run(["events", "replay", "--config", config]) == 2
+    assert await _run(["events", "replay", "1", "--dead", "--config", config]) == 2
+
+
+async def test_bad_settings_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[sync]\nunknown = 1\n", encoding="utf-8")
+    assert await _run(["events", "list", "--config", str(path)]) == 2
+    assert "sync.unknown" in capsys.readouterr().err
+
+
+async def _run(argv: list[str]) -> int:
+    """The commands call asyncio.run: run them in a thread, away from the test's loop."""
+    import asyncio
+
+    return await asyncio.to_thread(main, argv)
+
+
+async def test_worker_once_applies_what_is_due(
+    client: httpx.AsyncClient, services: Services, fake_itop: FakeItop, config: str
+) -> None:
+    # Without iTop settings the worker still starts, plans nothing and exits cleanly.
+    await post_webhook(client, REPLIED, "c1", [user_part("101", "x", T0)])
+    assert await _run(["worker", "--once", "--config", config]) == 0
