@@ -118,3 +118,27 @@ async def test_worker_once_applies_what_is_due(
     # Without iTop settings the worker still starts, plans nothing and exits cleanly.
     await post_webhook(client, REPLIED, "c1", [user_part("101", "x", T0)])
     assert await _run(["worker", "--once", "--config", config]) == 0
+
+
+async def test_jobs_are_listed_and_replayed_too(
+    services: Services, worker: Worker, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from itop_intercom.sync import jobs
+
+    job_id = await jobs.enqueue(services.engine, "test.commands.never", {})
+    await jobs.claim(services.engine, "x", 10, 60)
+    async with services.engine.begin() as conn:
+        import sqlalchemy as sa
+
+        from itop_intercom.store.tables import jobs as jobs_t
+
+        await conn.execute(sa.update(jobs_t).values(state="dead", last_error="gone for good"))
+    assert await _run(["events", "list", "--jobs", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert f"{job_id:>8}  dead" in out and "test.commands.never" in out and "gone for good" in out
+    assert await _run(["events", "replay", "--jobs", str(job_id), "--config", config]) == 0
+    assert "1 job(s) will run again" in capsys.readouterr().out
+    assert await _run(["events", "replay", "--jobs", str(job_id), "--config", config]) == 1
+    assert "is pending, not dead" in capsys.readouterr().err
+    assert await _run(["events", "list", "--jobs", "--state", "dead", "--config", config]) == 0
+    assert "no jobs" in capsys.readouterr().out

@@ -67,3 +67,20 @@ async def test_a_failed_lookup_leaves_parts_to_the_next_round(
     assert (await parts_plan(services))["101"] == "new"
     assert await plan_new_parts(services) == 1
     assert await count(services, deliveries) == 1
+
+
+async def test_a_conversation_itop_refuses_does_not_block_the_others(
+    client: httpx.AsyncClient, services: Services, fake_itop: FakeItop
+) -> None:
+    link_ticket(fake_itop, "c1")
+    link_ticket(fake_itop, "c2")
+    await services.link_store()
+    await post_webhook(client, REPLIED, "c1", [user_part("101", "a", T0)])
+    await post_webhook(client, REPLIED, "c2", [user_part("201", "b", T0)])
+    refused = {"code": 100, "message": "Error: boom"}
+    # The batch is refused; then, one by one, c1 is refused and c2 answered.
+    fake_itop.fail_next = [refused, refused]
+    fake_itop.calls.clear()
+    assert await plan_new_parts(services) == 2
+    assert len(fake_itop.calls) == 3
+    assert await parts_plan(services) == {"101": "unlinked", "201": "planned"}

@@ -1,8 +1,10 @@
 """CLI commands of the sync side: `worker` and `events` (list, show, replay).
 
 An *event* is a delivery: one conversation part going to one ticket's case log. Its id is what
-`events show` and `events replay` take. Exit status: 0 done; 1 something asked for was not found
-or could not be replayed; 2 settings or database problem.
+`events show` and `events replay` take. With `--jobs`, `list` and `replay` work on the
+background jobs instead (e.g. a reply to post in Intercom after a ticket was created). Exit
+status: 0 done; 1 something asked for was not found or could not be replayed; 2 settings or
+database problem.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     listing.add_argument("--state", choices=["pending", "done", "dead"], help="only this state")
     listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--jobs", action="store_true", help="list background jobs instead")
     listing.set_defaults(func=cmd_events_list)
 
     show = with_config(events_sub.add_parser("show", help="everything about one event"))
@@ -48,6 +51,7 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     )
     replay.add_argument("ids", type=int, nargs="*", metavar="ID")
     replay.add_argument("--dead", action="store_true", help="replay every dead event")
+    replay.add_argument("--jobs", action="store_true", help="replay background jobs instead")
     replay.set_defaults(func=cmd_events_replay)
 
 
@@ -128,7 +132,32 @@ def cmd_events_list(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
         return 2
+    if args.jobs:
+        return _with_engine(
+            settings, lambda engine: jobs_list(engine, args, sys.stdout), sys.stderr
+        )
     return _with_engine(settings, lambda engine: events_list(engine, args, sys.stdout), sys.stderr)
+
+
+async def jobs_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from itop_intercom.sync import jobs
+
+    rows = await jobs.list_jobs(engine, state=args.state, limit=max(1, args.limit))
+    if not rows:
+        print("no jobs", file=out)
+        return 0
+    print(
+        f"{'ID':>8}  {'STATE':<7}  {'KIND':<24}  {'TRIES':>5}  {'CREATED (UTC)':<19}  LAST ERROR",
+        file=out,
+    )
+    for r in rows:
+        created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{r.id:>8}  {r.state:<7}  {_short(r.kind, 24):<24}  {r.attempts:>5}  "
+            f"{created:<19}  {_short(r.last_error, 60)}",
+            file=out,
+        )
+    return 0
 
 
 async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -241,11 +270,27 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
         return 2
+    replay = jobs_replay if args.jobs else events_replay
     return _with_engine(
         settings,
-        lambda engine: events_replay(engine, args.ids, args.dead, sys.stdout, sys.stderr),
+        lambda engine: replay(engine, args.ids, args.dead, sys.stdout, sys.stderr),
         sys.stderr,
     )
+
+
+async def jobs_replay(engine: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
+    from itop_intercom.sync import jobs
+
+    replayed, not_found, not_dead = await jobs.replay(engine, ids, all_dead=all_dead)
+    for job_id in not_found:
+        print(f"itop-intercom: no job {job_id}", file=err)
+    for job_id, state in not_dead:
+        print(f"itop-intercom: job {job_id} is {state}, not dead: not replayed", file=err)
+    if replayed:
+        print(f"{len(replayed)} job(s) will run again: {', '.join(map(str, replayed))}", file=out)
+    elif all_dead:
+        print("no dead jobs", file=out)
+    return 1 if not_found or not_dead else 0
 
 
 async def events_replay(

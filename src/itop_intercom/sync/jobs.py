@@ -192,3 +192,70 @@ async def _finish(
                 lease_until=None,
             )
         )
+
+
+# -- administration (events CLI) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    kind: str
+    state: str
+    attempts: int
+    due_at: float
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+async def list_jobs(
+    engine: AsyncEngine, *, state: str | None = None, limit: int = 50
+) -> list[JobRow]:
+    query = sa.select(
+        jobs_t.c.id,
+        jobs_t.c.kind,
+        jobs_t.c.state,
+        jobs_t.c.attempts,
+        jobs_t.c.due_at,
+        jobs_t.c.last_error,
+        jobs_t.c.created_at,
+        jobs_t.c.finished_at,
+    )
+    if state is not None:
+        query = query.where(jobs_t.c.state == state)
+    query = query.order_by(jobs_t.c.id.desc()).limit(limit)
+    async with engine.connect() as conn:
+        return [JobRow(**dict(r._mapping)) for r in (await conn.execute(query)).all()]
+
+
+async def replay(
+    engine: AsyncEngine, ids: list[int], *, all_dead: bool = False
+) -> tuple[list[int], list[int], list[tuple[int, str]]]:
+    """Make dead jobs pending again with a fresh maximum age: (replayed, not found, not dead)."""
+    async with write_transaction(engine) as conn:
+        query = sa.select(jobs_t.c.id, jobs_t.c.state)
+        query = (
+            query.where(jobs_t.c.state == "dead") if all_dead else query.where(jobs_t.c.id.in_(ids))
+        )
+        found = {int(r.id): str(r.state) for r in (await conn.execute(query)).all()}
+        targets = sorted(i for i, s in found.items() if s == "dead")
+        t = now()
+        if targets:
+            await conn.execute(
+                sa.update(jobs_t)
+                .where(jobs_t.c.id.in_(targets), jobs_t.c.state == "dead")
+                .values(
+                    state="pending",
+                    attempts=0,
+                    due_at=t,
+                    age_from=t,
+                    last_error=None,
+                    finished_at=None,
+                )
+            )
+    not_found = [] if all_dead else [i for i in ids if i not in found]
+    not_dead = [(i, s) for i, s in found.items() if s != "dead"]
+    if targets:
+        signals.notify(engine)
+    return targets, not_found, not_dead

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from itop_intercom.itop import oql
+from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts as parts_t
@@ -55,7 +56,17 @@ async def synced_tickets(
 
     async def look_up(chunk: list[str]) -> None:
         query = f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
-        found = await services.itop.get(tickets.class_, query, f"id,{ref}")
+        try:
+            found = await services.itop.get(tickets.class_, query, f"id,{ref}")
+        except ItopApiError:
+            if len(chunk) == 1:
+                # iTop refuses this one conversation's query: its parts are kept unapplied
+                # rather than blocking every other conversation's planning for ever.
+                log.error("cannot read the tickets linked to a conversation", conversation=chunk[0])
+                return
+            for single in chunk:  # find the one iTop refuses
+                await look_up([single])
+            return
         for obj in found.objects:
             by_conversation[obj.get(ref)].append(obj.id)
 
