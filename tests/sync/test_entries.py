@@ -83,7 +83,7 @@ def test_render_has_a_header_with_the_marker_then_the_body_then_attachments() ->
         "<p>Attachments (see the ticket's attachments): a.pdf</p>"
         "<p>Not copied: &lt;big&gt;.iso (over the 10 MB limit)</p>"
     )
-    assert entries.marker("ws1", "123", "456") == url
+    assert url.endswith(entries.marker("ws1", "123", "456"))
 
 
 def test_render_in_french_and_for_private_notes() -> None:
@@ -132,3 +132,23 @@ def test_part_order_tie_break() -> None:
     assert entries.part_seq("999") < entries.part_seq("1000")
     assert entries.part_seq("abc") == 0
     assert entries.part_seq("9" * 30) == 0  # does not fit a BIGINT: arrival order decides
+
+
+def test_entry_links_to_the_regional_inbox_and_is_recognised_whatever_the_host() -> None:
+    from itop_intercom.sync.entries import contains_marker, marker, render
+
+    html = render(
+        workspace_id="ws1",
+        conversation_id="77",
+        part_id="9",
+        log="public",
+        body="<p>hi</p>",
+        language="en",
+        region="eu",
+    )
+    assert "https://app.eu.intercom.com/a/apps/ws1/inbox/inbox/all/conversations/77#part-9" in html
+    mark = marker("ws1", "77", "9")
+    assert contains_marker({"message_html": html}, mark)
+    us_html = html.replace("app.eu.intercom.com", "app.intercom.com")
+    assert contains_marker({"message_html": us_html}, mark)
+    assert not contains_marker({"message_html": html}, marker("ws1", "77", "10"))

@@ -29,6 +29,7 @@ from itop_intercom.itop import oql
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import NotConfigured, Services
+from itop_intercom.settings.model import Region
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.sync import entries, queue
 from itop_intercom.sync.authors import AuthorDirectory
@@ -98,9 +99,11 @@ def log_attcode(services: Services, log_kind: str) -> str:
     return services.tickets.attr("public_log" if log_kind == "public" else "private_log")
 
 
-def _language(services: Services, workspace_id: str) -> str:
+def _language_and_region(services: Services, workspace_id: str) -> tuple[str, Region]:
     workspace = services.settings.workspace(workspace_id)
-    return workspace.language if workspace is not None else services.settings.language
+    if workspace is None:
+        return services.settings.language, services.settings.intercom.region
+    return workspace.language, workspace.region
 
 
 async def _write_entry(
@@ -111,13 +114,15 @@ async def _write_entry(
 ) -> None:
     services = ctx.services
     log_kind: entries.LogKind = "private" if delivery.log == "private" else "public"
+    language, region = _language_and_region(services, delivery.workspace_id)
     message = entries.render(
         workspace_id=delivery.workspace_id,
         conversation_id=delivery.conversation_id,
         part_id=delivery.part_id,
         log=log_kind,
         body=delivery.body,
-        language=_language(services, delivery.workspace_id),
+        language=language,
+        region=region,
         attachments=notes,
     )
     author = await ctx.authors.resolve(

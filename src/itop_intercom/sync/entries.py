@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+from itop_intercom.intercom.regions import conversation_url
+from itop_intercom.settings.model import Region
+
 LogKind = Literal["public", "private"]
 
 #: Topic given to parts copied from a conversation's history (not an Intercom topic).
@@ -118,17 +121,15 @@ def body_html(body: str | None) -> str:
     return body if is_html(body) else text_to_html(body)
 
 
-def conversation_url(workspace_id: str, conversation_id: str) -> str:
-    """The conversation in the Intercom Inbox (the URL the PHP extension stores)."""
-    return (
-        f"https://app.intercom.com/a/apps/{quote(workspace_id, safe='')}"
-        f"/inbox/inbox/all/conversations/{quote(conversation_id, safe='')}"
-    )
-
-
 def marker(workspace_id: str, conversation_id: str, part_id: str) -> str:
-    """The text that identifies the entry of one part in a case log (see the module doc)."""
-    return f"{conversation_url(workspace_id, conversation_id)}#part-{quote(part_id, safe='')}"
+    """The text that identifies the entry of one part in a case log (see the module doc).
+
+    It is the host-less end of the part's link, so an entry is recognised whatever regional
+    Intercom host the link was written with.
+    """
+    url = conversation_url(workspace_id, conversation_id)
+    path = url[url.index("/a/apps/") :]
+    return f"{path}#part-{quote(part_id, safe='')}"
 
 
 def contains_marker(entry: Mapping[str, Any], mark: str) -> bool:
@@ -163,11 +164,13 @@ def render(
     log: LogKind,
     body: str | None,
     language: str,
+    region: Region = "us",
     attachments: Sequence[AttachmentNote] = (),
 ) -> str:
     """The HTML of the entry: header line with the marker link, body, attachment notes."""
     texts = _HEADERS.get(language, _HEADERS["en"])
-    url = html.escape(marker(workspace_id, conversation_id, part_id), quote=True)
+    link = conversation_url(workspace_id, conversation_id, region)
+    url = html.escape(f"{link}#part-{quote(part_id, safe='')}", quote=True)
     parts = [f"<p><em>{texts[log].format(url=url)}</em></p>", body_html(body)]
     copied = [html.escape(a.name) for a in attachments if a.copied]
     if copied:
