@@ -1,6 +1,6 @@
 """Latency of every Inbox screen against a slow iTop, and how many iTop calls each one makes.
 
-    .venv/bin/python -m bench.inbox [--latency 0.07] [--rounds 20] [--store itop|local]
+    .venv/bin/python bench/inbox.py [--latency 0.07] [--rounds 20] [--store itop|local]
 
 An agent's whole tour (Home, the ongoing list, a ticket, Link, the creation form, a choice that
 re-renders it, a submit refused for a missing title, the creation, Pause, Resume) is replayed
@@ -26,6 +26,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 from tests.fakes.intercom import FakeIntercom

@@ -9,15 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from itop_intercom.settings import Settings, SettingsError, load_settings
+from itop_intercom.settings import Settings
+from itop_intercom.settings.loader import load_or_report
 
 
 def _load(args: argparse.Namespace, stderr: TextIO) -> Settings | None:
-    try:
-        return load_settings(args.config)
-    except SettingsError as exc:
-        print(f"itop-intercom: {exc}", file=stderr)
-        return None
+    return load_or_report(args.config, stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from pydantic_settings import (
@@ -92,3 +92,12 @@ def describe_validation_error(exc: ValidationError, path: Path | None) -> str:
             message = "unknown setting"
         lines.append(f"  {key}: {message}")
     return "\n".join(lines)
+
+
+def load_or_report(config_file: Path | str | None, stderr: TextIO) -> Settings | None:
+    """For commands: the settings, or None after printing why they cannot be used."""
+    try:
+        return load_settings(config_file)
+    except SettingsError as exc:
+        print(f"itop-intercom: {exc}", file=stderr)
+        return None

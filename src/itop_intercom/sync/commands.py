@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from itop_intercom.settings import SettingsError, load_settings
+from itop_intercom.settings.loader import load_or_report
 from itop_intercom.settings.model import Settings
 
 ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
@@ -56,11 +56,7 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
 
 
 def _settings(args: argparse.Namespace, stderr: TextIO) -> Settings | None:
-    try:
-        return load_settings(args.config)
-    except SettingsError as exc:
-        print(f"itop-intercom: {exc}", file=stderr)
-        return None
+    return load_or_report(args.config, stderr)
 
 
 def _with_engine(
