@@ -15,7 +15,10 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(token|secret|password|authorization|signature|auth)", re.I)
+# Whole words of a key: `access_token`, `client_secret`, `auth` are hidden, `author` is not.
+_SECRET_KEYS = re.compile(
+    r"(^|_)(token|secret|password|authorization|signature|auth)(s?)($|_)", re.I
+)
 _known_secrets: set[str] = set()
 
 

@@ -1,0 +1,38 @@
+"""Logs never carry a secret, whatever the key it hides under."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from itop_intercom.logs import configure, get_logger, register_secrets
+
+
+def last_event(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    event: dict[str, object] = json.loads(line)
+    return event
+
+
+def test_secret_looking_keys_are_masked_but_authors_are_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure("info", "json")
+    get_logger("t").info(
+        "x", access_token="a1", client_secret="s1", auth="b1", author_email="ann@example.com"
+    )
+    event = last_event(capsys)
+    assert (event["access_token"], event["client_secret"], event["auth"]) == ("***",) * 3
+    assert event["author_email"] == "ann@example.com"
+
+
+def test_registered_secret_values_are_masked_in_any_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure("info", "json")
+    register_secrets(["tok-9f8e7d6c5b4a"])
+    get_logger("t").warning("call failed", detail="GET /x?auth_token=tok-9f8e7d6c5b4a refused")
+    event = last_event(capsys)
+    assert "tok-9f8e7d6c5b4a" not in json.dumps(event)
+    assert event["detail"] == "GET /x?auth_token=*** refused"
