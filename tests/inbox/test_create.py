@@ -12,7 +12,7 @@ from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services
 from itop_intercom.sync.worker import Worker
 from tests.fakes.intercom import FakeIntercom
-from tests.fakes.itop import FakeItop
+from tests.fakes.itop import Failure, FakeItop
 from tests.fakes.signing import make_part
 from tests.inbox.conftest import register_conversation
 from tests.inbox.driver import Inbox
@@ -299,11 +299,16 @@ async def test_slow_itop_never_creates_two_tickets(
     assert len(fake_intercom.replies) == 1
 
 
+@pytest.mark.parametrize("lost_answer", ["timeout_after", "disconnect_after"])
 async def test_create_that_timed_out_is_recognised_on_retry(
-    inbox: Inbox, fake_itop: FakeItop, fake_intercom: FakeIntercom, services: Services
+    inbox: Inbox,
+    fake_itop: FakeItop,
+    fake_intercom: FakeIntercom,
+    services: Services,
+    lost_answer: Failure,
 ) -> None:
     await _form(inbox)
-    fake_itop.fail_next.append("timeout_after")  # iTop created it, the answer was lost
+    fake_itop.fail_next.append(lost_answer)  # iTop created it, the answer was lost
     await inbox.click("form:submit", field__title="Created, answer lost")
     assert inbox.screen == "error"
     await inbox.click("form:submit")  # Retry
@@ -330,3 +335,20 @@ async def test_itop_down_at_submit_keeps_the_form_for_retry(
     await inbox.click("form:submit")
     assert inbox.screen == "created"
     assert fake_itop.ticket(inbox.stored["ticket"])["title"] == "Kept through the error"
+
+
+async def test_an_older_ticket_with_the_same_title_is_not_taken_for_the_lost_one(
+    inbox: Inbox, fake_itop: FakeItop, services: Services
+) -> None:
+    store = await services.link_store()
+    if store.kind != "itop":
+        pytest.skip("only the iTop link store can tell (see creation._already_created)")
+    older = fake_itop.add_ticket(title="Printer broken", caller_id=15, org_id=3, status="new")
+    await _form(inbox)
+    fake_itop.fail_next.append("timeout_before")  # never reached iTop
+    await inbox.click("form:submit", field__title="Printer broken")
+    assert inbox.screen == "error"
+    await inbox.click("form:submit")  # Retry
+    assert inbox.screen == "created"
+    assert inbox.stored["ticket"] != older
+    assert await store.link_of(older) is None

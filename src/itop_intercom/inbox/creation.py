@@ -31,7 +31,12 @@ from itop_intercom.inbox.labels import ticket_ref
 from itop_intercom.inbox.plain import text_to_html
 from itop_intercom.inbox.refusals import refuses_value
 from itop_intercom.itop.client import ItopClient, ItopObject
-from itop_intercom.itop.errors import ItopApiError, ItopTimeout
+from itop_intercom.itop.errors import (
+    ItopApiError,
+    ItopHttpError,
+    ItopTimeout,
+    ItopUnreachable,
+)
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.logs import get_logger
 
@@ -76,7 +81,7 @@ class _Creations:
                 error = task.exception()
                 if error is None and task.result().ticket is not None:
                     return task
-                uncertain = isinstance(error, ItopTimeout)
+                uncertain = may_have_been_applied(error)
         task = asyncio.ensure_future(start(uncertain))
         task.add_done_callback(_consume)
         self._tasks[token] = (time.monotonic(), task)
@@ -90,6 +95,16 @@ class _Creations:
                 self._tasks.pop(token)
             else:
                 break
+
+
+def may_have_been_applied(error: BaseException | None) -> bool:
+    """Whether a failed create call may still have created the ticket in iTop: it timed out,
+    the connection broke after the request was sent, or a proxy answered 5xx for iTop."""
+    if isinstance(error, ItopTimeout):
+        return True
+    if isinstance(error, ItopUnreachable):
+        return error.request_sent
+    return isinstance(error, ItopHttpError) and error.status_code >= 500
 
 
 def _consume(task: asyncio.Task[Outcome]) -> None:
@@ -167,6 +182,10 @@ async def _already_created(ctx: ScreenContext, state: FormState) -> ItopObject |
         return None
     store = await ctx.services.link_store()
     link = await store.link_of(found.id)
+    if store.kind == "itop":
+        # The create call writes the link fields, so the ticket it made is linked here; an
+        # older ticket of the caller with the same title is not.
+        return found if link is not None and link.conversation_id == ctx.conversation_id else None
     if link is not None and link.conversation_id != ctx.conversation_id:
         return None
     return found
