@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import sqlalchemy as sa
 
+from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
 from itop_intercom.sync.planner import plan_new_parts, synced_tickets
-from tests.conftest import WORKSPACE
+from tests.conftest import OTHER_WORKSPACE, WORKSPACE
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import make_part
 from tests.sync.conftest import T0, count, link_ticket, parts_plan, post_webhook, user_part
@@ -84,3 +85,30 @@ async def test_a_conversation_itop_refuses_does_not_block_the_others(
     assert await plan_new_parts(services) == 2
     assert len(fake_itop.calls) == 3
     assert await parts_plan(services) == {"101": "unlinked", "201": "planned"}
+
+
+async def test_same_conversation_id_in_two_workspaces_reaches_only_its_own_tickets(
+    services: Services, fake_itop: FakeItop
+) -> None:
+    mine = fake_itop.add_ticket(
+        title="ws1",
+        caller_id=15,
+        org_id=3,
+        status="new",
+        intercom_ref="555",
+        intercom_url=conversation_url(WORKSPACE, "555"),
+        intercom_sync_activated="yes",
+    )
+    theirs = fake_itop.add_ticket(
+        title="ws2",
+        caller_id=15,
+        org_id=3,
+        status="new",
+        intercom_ref="555",
+        intercom_url=conversation_url(OTHER_WORKSPACE, "555"),
+        intercom_sync_activated="yes",
+    )
+    found = await synced_tickets(services, [(WORKSPACE, "555"), (OTHER_WORKSPACE, "555")])
+    assert found == {(WORKSPACE, "555"): [mine], (OTHER_WORKSPACE, "555"): [theirs]}
+    store = await services.link_store()
+    assert [t.ticket.id for t in (await store.linked(WORKSPACE, "555")).tickets] == [mine]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -55,6 +56,18 @@ class TicketLink:
     sync_enabled: bool
     conversation_url: str | None = None
     """As stored in iTop's `intercom_url` (the iTop store); None in the local store."""
+
+
+def belongs_to_workspace(conversation_url: str, workspace_id: str) -> bool:
+    """Whether a ticket's `intercom_url` is compatible with the workspace.
+
+    The extension's `intercom_ref` holds only the conversation id, and conversation ids are not
+    unique across workspaces; the URL says which workspace linked the ticket. A ticket without
+    a URL (set by hand) is taken as belonging to any workspace.
+    """
+    if "/a/apps/" not in conversation_url:
+        return True
+    return f"/a/apps/{quote(workspace_id, safe='')}/" in conversation_url
 
 
 class LinkStore(Protocol):
@@ -111,10 +124,12 @@ class ItopFieldLinkStore:
         extra_fields: Sequence[str] = (),
     ) -> LinkedTickets:
         page_ = await self.tickets.by_conversation(
-            conversation_id, limit=limit, page=page, extra_fields=extra_fields
+            conversation_id, limit=limit, page=page, extra_fields=[self._url, *extra_fields]
         )
+        mine = [t for t in page_.tickets if belongs_to_workspace(t.get(self._url), workspace_id)]
+        others = len(page_.tickets) - len(mine)
         return LinkedTickets(
-            [LinkedTicket(t, t.get(self._sync) == "yes") for t in page_.tickets], page_.total
+            [LinkedTicket(t, t.get(self._sync) == "yes") for t in mine], page_.total - others
         )
 
     async def link(

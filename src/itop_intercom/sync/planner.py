@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from itop_intercom.itop import oql
 from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.links import belongs_to_workspace
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts as parts_t
@@ -51,13 +52,14 @@ async def synced_tickets(
         return result
     tickets = services.tickets
     ref, flag = tickets.attr("intercom_ref"), tickets.attr("intercom_sync_activated")
+    url = tickets.attr("intercom_url")
     conversations = sorted({conv for _ws, conv in keys})
-    by_conversation: dict[str, list[int]] = defaultdict(list)
+    by_conversation: dict[str, list[tuple[int, str]]] = defaultdict(list)
 
     async def look_up(chunk: list[str]) -> None:
         query = f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
         try:
-            found = await services.itop.get(tickets.class_, query, f"id,{ref}")
+            found = await services.itop.get(tickets.class_, query, f"id,{ref},{url}")
         except ItopApiError:
             if len(chunk) == 1:
                 # iTop refuses this one conversation's query: its parts are kept unapplied
@@ -68,15 +70,22 @@ async def synced_tickets(
                 await look_up([single])
             return
         for obj in found.objects:
-            by_conversation[obj.get(ref)].append(obj.id)
+            by_conversation[obj.get(ref)].append((obj.id, obj.get(url)))
 
     chunks = [
         conversations[start : start + _ITOP_BATCH]
         for start in range(0, len(conversations), _ITOP_BATCH)
     ]
     await asyncio.gather(*(look_up(chunk) for chunk in chunks))
-    for key in keys:
-        result[key] = sorted(set(by_conversation.get(key[1], [])))
+    for workspace_id, conversation_id in keys:
+        # Conversation ids are not unique across workspaces: the link URL tells them apart.
+        result[(workspace_id, conversation_id)] = sorted(
+            {
+                ticket_id
+                for ticket_id, link_url in by_conversation.get(conversation_id, [])
+                if belongs_to_workspace(link_url, workspace_id)
+            }
+        )
     return result
 
 
