@@ -296,3 +296,19 @@ def test_logs_are_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     get_logger("t").info("hello", workspace="w1")
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert json.loads(line)["workspace"] == "w1"
+
+
+async def test_a_strange_stored_data_echo_gives_a_canvas_not_an_error(
+    client: httpx.AsyncClient,
+) -> None:
+    body = canvas_submit_body(
+        WORKSPACE,
+        conversation_id=CONVERSATION,
+        contact_email=AGATHA,
+        component_id="retry",
+        input_values={},
+        stored_data={"screen": "error", "retry": {"stored": [1, 2], "inputs": 3}},
+    )
+    raw, headers = signed_canvas(body, CLIENT_SECRET)
+    response = await client.post("/intercom/canvas/submit", content=raw, headers=headers)
+    assert "home:create" in home_items(response)

@@ -34,14 +34,35 @@ def mask(text: str) -> str:
     return text
 
 
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEYS.search(str(k)) else _masked(v) for k, v in value.items()}
+    return value
+
+
 def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
-        value = event[key]
-        if _SECRET_KEYS.search(key) and key not in ("event",):
+        if key != "event" and _SECRET_KEYS.search(key):
             event[key] = "***"
-        elif isinstance(value, str):
-            event[key] = mask(value)
+        else:
+            event[key] = _masked(event[key])
     return event
+
+
+class _MaskingFilter(logging.Filter):
+    """The same masking for libraries that log through `logging` (uvicorn, alembic, httpx)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
 
 
 class _CurrentStderr:
@@ -80,6 +101,9 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _MaskingFilter) for f in handler.filters):
+            handler.addFilter(_MaskingFilter())
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

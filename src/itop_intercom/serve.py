@@ -47,6 +47,8 @@ def run(settings: Settings, *, host: str | None, port: int | None, with_worker: 
         host=host,
         port=port,
         log_level="warning",
+        # No uvicorn logging config: its records go to the root handler, which masks secrets.
+        log_config=None,
         access_log=False,
         proxy_headers=True,
         server_header=False,

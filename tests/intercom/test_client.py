@@ -424,3 +424,24 @@ async def test_serve_in_thread() -> None:
     finally:
         stop()
     assert fake.calls[0].path == "/me"
+
+
+async def test_the_token_never_goes_to_the_api_host_over_plain_http() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"data")
+
+    client = IntercomClient(
+        "tok-secret-123456",
+        api_base="https://api.example.test",
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        await client.download("https://api.example.test/files/1", max_bytes=100)
+        await client.download("http://api.example.test/files/1", max_bytes=100)
+    finally:
+        await client.aclose()
+    assert seen[0].headers.get("Authorization") == "Bearer tok-secret-123456"
+    assert "Authorization" not in seen[1].headers

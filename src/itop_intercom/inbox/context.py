@@ -42,12 +42,14 @@ class ScreenContext:
     def build(
         cls, services: Services, workspace: ResolvedWorkspace, request: CanvasRequest
     ) -> ScreenContext:
-        stored = dict(request.stored_data())
-        inputs = dict(request.input_values)
+        # stored_data is echoed back by Intercom: anything but an object is treated as empty,
+        # so that a strange echo gives a screen, never a crash.
+        stored = _as_dict(request.stored_data())
+        inputs = _as_dict(request.input_values)
         retry = stored.get("retry")
         if stored.get("screen") == "error" and isinstance(retry, dict):
-            stored = dict(retry.get("stored") or {})
-            inputs = dict(retry.get("inputs") or {})
+            stored = _as_dict(retry.get("stored"))
+            inputs = _as_dict(retry.get("inputs"))
         return cls(services, workspace, request, texts(workspace.language), stored, inputs)
 
     @property
@@ -89,3 +91,7 @@ class ScreenContext:
         """A submitted value as stripped text ('' when absent or not a string)."""
         value = self.inputs.get(component_id)
         return value.strip() if isinstance(value, str) else ""
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}

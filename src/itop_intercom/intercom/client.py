@@ -76,7 +76,10 @@ class IntercomClient:
             raise ValueError("an Intercom access token is required")
         self._token = access_token
         self._base = (api_base or rest_base_url(region)).rstrip("/")
-        self._api_host = urlsplit(self._base).netloc.lower()
+        base = urlsplit(self._base)
+        # The token goes only to the API itself, over the API's own scheme (never to a CDN,
+        # never downgraded to http).
+        self._api_origin = (base.scheme.lower(), base.netloc.lower())
         self._api_version = api_version
         self._max_rate_limit_wait = max_rate_limit_wait
         self._observer = observer
@@ -281,7 +284,8 @@ class IntercomClient:
     async def _download_once(self, url: str, max_bytes: int) -> bytes:
         operation = "download"
         headers = {"Accept": "*/*"}
-        if urlsplit(url).netloc.lower() == self._api_host:
+        target = urlsplit(url)
+        if (target.scheme.lower(), target.netloc.lower()) == self._api_origin:
             headers.update(self._api_headers())
             headers["Accept"] = "*/*"
 
