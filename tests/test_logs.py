@@ -36,3 +36,19 @@ def test_registered_secret_values_are_masked_in_any_field(
     event = last_event(capsys)
     assert "tok-9f8e7d6c5b4a" not in json.dumps(event)
     assert event["detail"] == "GET /x?auth_token=*** refused"
+
+
+def test_library_logs_through_logging_are_masked_too(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    configure("info", "json")
+    register_secrets(["lib-secret-5e4d3c2b1a"])
+    try:
+        raise RuntimeError("request with token lib-secret-5e4d3c2b1a failed")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("boom %s", "lib-secret-5e4d3c2b1a")
+    # The filter sits on the root handlers (pytest's capture handler here).
+    text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    assert "boom ***" in text
+    assert "token *** failed" in text
+    assert "lib-secret-5e4d3c2b1a" not in text
