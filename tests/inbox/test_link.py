@@ -123,3 +123,30 @@ async def test_note_is_retried_when_intercom_fails(
     assert [r["message_type"] for r in fake_intercom.replies] == ["note"]
     await Worker(services).run_once()
     assert len(fake_intercom.replies) == 1
+
+
+async def test_a_link_written_after_the_budget_ran_out_still_gets_its_note_once(
+    inbox: Inbox,
+    fake_itop: FakeItop,
+    fake_intercom: FakeIntercom,
+    services: Services,
+    t: Texts,
+) -> None:
+    import asyncio
+
+    ticket = fake_itop.add_ticket(title="Slow link")
+    await _detail(inbox, ticket)
+    # Reads fit in the budget; with links in iTop, the link write (applied, then answered
+    # late) does not: the canvas gives up while iTop already has the link.
+    services.settings.itop.canvas_budget_seconds = 0.8
+    fake_itop.latency = 0.5
+    await inbox.click(f"link:{ticket}")
+    await asyncio.sleep(1.5)  # whatever the canvas said, the link and its note go on
+    fake_itop.latency = 0
+    link = await (await services.link_store()).link_of(ticket)
+    assert link is not None and link.conversation_id == inbox.conversation_id
+    assert [r["message_type"] for r in fake_intercom.replies] == ["note"]
+    if inbox.screen == "error":
+        await inbox.click(f"link:{ticket}")  # Retry: already linked, no second note
+        assert t("link.already") in inbox.texts()
+        assert len(fake_intercom.replies) == 1

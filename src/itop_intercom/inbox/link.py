@@ -47,19 +47,26 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
             return _done(ctx, ticket, ctx.t("link.already"), note_posted=True)
         if not confirmed:
             return _confirm(ctx, ticket, back)
-    await store.link(
-        ctx.workspace.id, ctx.conversation_id, ticket.id, ctx.conversation_url, ctx.agent_label
-    )
     url = backoffice_url(ctx.services.settings, ctx.services.tickets.class_, ticket.id)
     note = ctx.t(
         "note.linked",
         agent=html.escape(ctx.agent_label),
         ticket=f'<a href="{html.escape(url)}">{html.escape(ticket_ref(ticket))}</a>',
     )
-    # Shielded: if the canvas budget runs out now, the note is still posted (or scheduled);
-    # a Retry would find the ticket linked here and post nothing.
-    posting = asyncio.ensure_future(messages.post(ctx, "note", f"<p>{note}</p>", marker=url))
-    posted = await asyncio.shield(posting)
+
+    async def link_then_note() -> bool:
+        await store.link(
+            ctx.workspace.id,
+            ctx.conversation_id,
+            ticket.id,
+            ctx.conversation_url,
+            ctx.agent_label,
+        )
+        return await messages.post(ctx, "note", f"<p>{note}</p>", marker=url)
+
+    # Shielded as one: if the canvas budget runs out once iTop has the link, the note is still
+    # posted (or scheduled); a Retry finds the ticket linked here and posts nothing more.
+    posted = await asyncio.shield(asyncio.ensure_future(link_then_note()))
     return _done(ctx, ticket, ctx.t("link.done", ref=ticket_ref(ticket)), note_posted=posted)
 
 
