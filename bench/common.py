@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
-from tests.fakes.signing import signed_webhook, webhook_body
+from tests.fakes.signing import make_part, signed_webhook, webhook_body
+from tests.pgtemp import temporary_postgres_database
 
 from itop_intercom.store import db as store_db
 
@@ -55,21 +55,9 @@ def temporary_database(kind: str) -> Iterator[str]:
         return
     if kind != "postgresql":
         raise ValueError(f"unknown database kind {kind!r}")
-    name = f"itop_intercom_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        store_db.sync_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://")),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        store_db.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_postgres_database(POSTGRES_ADMIN_URL, "itop_intercom_bench") as url:
+        store_db.upgrade(url)
+        yield url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def sync_engine(url: str) -> sa.Engine:
@@ -215,33 +203,16 @@ def part_notification(
 ) -> dict[str, Any]:
     author_type = "user" if topic == "conversation.user.replied" else "admin"
     part_type = "note" if topic == "conversation.admin.noted" else "comment"
-    part = {
-        "type": "conversation_part",
-        "id": part_id,
-        "part_type": part_type,
-        "body": f"<p>{text}</p>",
-        "created_at": created_at,
-        "updated_at": created_at,
-        "notified_at": created_at,
-        "assigned_to": None,
-        "author": {
-            "id": f"{author_type}-{author_email}",
-            "type": author_type,
-            "name": author_name,
-            "email": author_email,
-            "from_ai_agent": False,
-            "is_ai_answer": False,
-        },
-        "attachments": [],
-        "external_id": None,
-        "redacted": False,
-        "metadata": {},
-        "email_message_metadata": None,
-        "state": "open",
-        "tags": [],
-        "event_details": {},
-        "app_package_code": None,
-    }
+    part = make_part(
+        part_id,
+        part_type,
+        f"<p>{text}</p>",
+        created_at,
+        author_type,
+        author_email,
+        author_name,
+        author_id=f"{author_type}-{author_email}",
+    )
     return webhook_body(WORKSPACE, topic, conversation_id, [part])
 
 

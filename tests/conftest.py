@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from itop_intercom.store import db as store_db
 from itop_intercom.store.tables import metadata
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+from tests.pgtemp import temporary_postgres_database
 
 WORKSPACE = "ws4test1"
 OTHER_WORKSPACE = "ws4test2"
@@ -56,23 +56,12 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _postgres_database() -> Iterator[str]:
-    name = f"itop_intercom_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        store_db.sync_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://")),
-        isolation_level="AUTOCOMMIT",
-    )
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        with temporary_postgres_database(POSTGRES_ADMIN_URL, "itop_intercom_test") as url:
+            store_db.upgrade(url)
+            yield url
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    async_url = url.replace("postgresql://", "postgresql+psycopg://")
-    store_db.upgrade(async_url)
-    yield async_url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from alembic.migration import MigrationContext
 from itop_intercom.store import db as store_db
 from itop_intercom.store.tables import metadata
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.pgtemp import temporary_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,22 +22,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
         return
-    name = f"itop_intercom_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        store_db.sync_url(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://")),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-            + f"/{name}"
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_postgres_database(POSTGRES_ADMIN_URL, "itop_intercom_mig") as url:
+        yield url
 
 
 def test_upgrade_downgrade_upgrade_matches_the_tables(empty_database: str) -> None:
