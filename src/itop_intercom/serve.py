@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from itop_intercom.app import create_app
+from itop_intercom.app import create_app, readiness_problems
 from itop_intercom.logs import configure, get_logger
 from itop_intercom.runtime import build_services
 from itop_intercom.settings.model import Settings
@@ -26,8 +26,6 @@ def run(settings: Settings, *, host: str | None, port: int | None, with_worker: 
     app = create_app(services, background=background)
     host = host or settings.server.host
     port = port or settings.server.port
-    from itop_intercom.app import readiness_problems
-
     for problem in readiness_problems(services):
         log.warning("not ready", problem=problem)
     if settings.public_url is not None:

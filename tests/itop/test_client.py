@@ -301,3 +301,21 @@ async def test_token_not_in_client_repr(fake: FakeItop) -> None:
     async with make_client(fake, token=SECRET) as itop:
         assert SECRET not in repr(itop)
         assert SECRET not in str(vars(itop).get("rest_url", ""))
+
+
+def test_which_failures_may_have_reached_itop() -> None:
+    from itop_intercom.itop.errors import (
+        ItopApiError,
+        ItopHttpError,
+        ItopTimeout,
+        ItopUnreachable,
+        may_have_been_applied,
+    )
+
+    assert may_have_been_applied(ItopTimeout("slow"))
+    assert may_have_been_applied(ItopUnreachable("reset", request_sent=True))
+    assert may_have_been_applied(ItopHttpError("bad gateway", status_code=502))
+    assert not may_have_been_applied(ItopUnreachable("refused"))
+    assert not may_have_been_applied(ItopHttpError("not found", status_code=404))
+    assert not may_have_been_applied(ItopApiError(100, "Error: refused"))
+    assert not may_have_been_applied(None)

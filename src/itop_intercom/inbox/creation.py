@@ -31,12 +31,7 @@ from itop_intercom.inbox.labels import ticket_ref
 from itop_intercom.inbox.plain import text_to_html
 from itop_intercom.inbox.refusals import refuses_value
 from itop_intercom.itop.client import ItopClient, ItopObject
-from itop_intercom.itop.errors import (
-    ItopApiError,
-    ItopHttpError,
-    ItopTimeout,
-    ItopUnreachable,
-)
+from itop_intercom.itop.errors import ItopApiError, may_have_been_applied
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.logs import get_logger
 
@@ -95,16 +90,6 @@ class _Creations:
                 self._tasks.pop(token)
             else:
                 break
-
-
-def may_have_been_applied(error: BaseException | None) -> bool:
-    """Whether a failed create call may still have created the ticket in iTop: it timed out,
-    the connection broke after the request was sent, or a proxy answered 5xx for iTop."""
-    if isinstance(error, ItopTimeout):
-        return True
-    if isinstance(error, ItopUnreachable):
-        return error.request_sent
-    return isinstance(error, ItopHttpError) and error.status_code >= 500
 
 
 def _consume(task: asyncio.Task[Outcome]) -> None:

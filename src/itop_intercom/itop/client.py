@@ -28,6 +28,7 @@ from itop_intercom.itop.errors import (
     ItopTimeout,
     ItopUnreachable,
     api_error,
+    may_have_been_applied,
 )
 
 #: What every write says in iTop's history (`userinfo`), so that entries are traceable.
@@ -123,7 +124,7 @@ class ItopClient:
                 return await self._call_once(payload, operation, extra_params, send_token)
             except ItopError as exc:
                 # A write is retried only when it certainly never reached iTop.
-                never_sent = isinstance(exc, ItopUnreachable) and not exc.request_sent
+                never_sent = isinstance(exc, ItopUnreachable) and not may_have_been_applied(exc)
                 may_retry = never_sent or (retryable and exc.transient)
                 if not may_retry or attempt >= self._read_retries:
                     raise

@@ -99,3 +99,13 @@ def api_error(code: int, message: str, *, operation: str | None = None) -> ItopA
 def readable(message: str) -> str:
     """iTop's message without its 'Error: ' prefix, for people."""
     return message[len("Error: ") :] if message.startswith("Error: ") else message
+
+
+def may_have_been_applied(error: BaseException | None) -> bool:
+    """Whether a failed write may still have been applied by iTop: it timed out, the connection
+    broke after the request was sent, or a proxy answered 5xx in iTop's place."""
+    if isinstance(error, ItopTimeout):
+        return True
+    if isinstance(error, ItopUnreachable):
+        return error.request_sent
+    return isinstance(error, ItopHttpError) and error.status_code >= 500
