@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itop_intercom.inbox.plain import html_to_text, one_line, text_to_html
+from itop_intercom.inbox.plain import html_to_text, one_line
 
 
 def test_html_to_text() -> None:
@@ -19,8 +19,3 @@ def test_one_line() -> None:
     assert one_line("a  b\n c", 10) == "a b c"
     cut = one_line("the quick brown fox jumps over the lazy dog", 20)
     assert cut == "the quick brown fox…" and len(cut) <= 20
-
-
-def test_text_to_html_escapes_and_keeps_lines() -> None:
-    assert text_to_html("a <b>\nc\n\nd & e") == "<p>a &lt;b&gt;<br>c</p><p>d &amp; e</p>"
-    assert text_to_html("  ") == ""

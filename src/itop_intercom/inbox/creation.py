@@ -28,10 +28,10 @@ from itop_intercom.inbox import history, messages
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.inbox.form_state import FormField, FormState
 from itop_intercom.inbox.labels import ticket_ref
-from itop_intercom.inbox.plain import text_to_html
 from itop_intercom.inbox.refusals import refuses_value
 from itop_intercom.itop.client import ItopClient, ItopObject
 from itop_intercom.itop.errors import ItopApiError, may_have_been_applied
+from itop_intercom.itop.html_text import text_to_html
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.logs import get_logger
 

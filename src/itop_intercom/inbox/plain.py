@@ -8,7 +8,6 @@ text in `<p>` but keeps newlines as they are (README quirk 19).
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
@@ -69,12 +68,3 @@ def one_line(value: str, limit: int) -> str:
     if flat[limit - 1] != " " and " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.") + "…"
-
-
-def text_to_html(value: str) -> str:
-    """Text typed by an agent as HTML: escaped, paragraphs on blank lines, `<br>` otherwise."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", value.replace("\r\n", "\n").strip()) if p]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>"
-        for p in paragraphs
-    )

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from itop_intercom.intercom.regions import conversation_url
+from itop_intercom.itop.html_text import text_to_html
 from itop_intercom.settings.model import Region
 
 LogKind = Literal["public", "private"]
@@ -49,7 +50,6 @@ _HTML_TAG = re.compile(
     r"|table|thead|tbody|tr|td|th|hr|sub|sup)\b[^<>]*>",
     re.IGNORECASE,
 )
-_URL = re.compile(r"https?://[^\s<>\"']+")
 _TAGS = re.compile(r"<[^>]+>")
 
 _HEADERS = {
@@ -104,21 +104,10 @@ def is_html(body: str) -> bool:
     return _HTML_TAG.search(body) is not None
 
 
-def text_to_html(text: str) -> str:
-    """Plain text as safe HTML: escaped, blank lines → paragraphs, newlines → <br>, links."""
-    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
-    out = []
-    for paragraph in paragraphs:
-        escaped = html.escape(paragraph, quote=True)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        out.append("<p>" + linked.replace("\n", "<br>") + "</p>")
-    return "".join(out)
-
-
 def body_html(body: str | None) -> str:
     if not body:
         return ""
-    return body if is_html(body) else text_to_html(body)
+    return body if is_html(body) else text_to_html(body, links=True)
 
 
 def marker(workspace_id: str, conversation_id: str, part_id: str) -> str:
