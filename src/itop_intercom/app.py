@@ -19,13 +19,15 @@ from starlette.types import ASGIApp
 
 from itop_intercom.inbox import dispatch
 from itop_intercom.inbox.context import ScreenContext
-from itop_intercom.intercom.payloads import CanvasRequest
+from itop_intercom.intercom.payloads import CanvasRequest, invalid_fields
 from itop_intercom.intercom.signatures import verify_canvas_signature, verify_webhook_signature
 from itop_intercom.logs import get_logger
+from itop_intercom.metrics import topic_label
 from itop_intercom.preview import routes as preview_routes
 from itop_intercom.runtime import Services
 from itop_intercom.sync import intake
 from itop_intercom.web.access_log import AccessLog, log_fields
+from itop_intercom.web.body_gate import BodyGate, BodyLimits
 from itop_intercom.web.guard import Refused, VerifiedRequest, verify
 
 log = get_logger("itop_intercom.app")
@@ -76,6 +78,7 @@ def create_app(
                 signature_header="X-Body-Signature",
                 workspace_key="workspace_id",
                 check=verify_canvas_signature,
+                unstorable="repair",
             )
             payload = _canvas_request(verified)
         except Refused as exc:
@@ -135,7 +138,7 @@ def create_app(
             return refused(request, Refused(400, str(exc)), "webhook")
         fields.update(outcome=outcome, conversation=body.get("conversation"))
         services.metrics.requests.labels("webhook", outcome).inc()
-        services.metrics.intake.labels(topic or "?", outcome).inc()
+        services.metrics.intake.labels(topic_label(topic), outcome).inc()
         return JSONResponse(body, status_code=status)
 
     if settings.server.preview:
@@ -168,7 +171,7 @@ def create_app(
         log.error("unhandled error", error=type(exc).__name__, path=request.url.path)
         return JSONResponse({"error": "internal error"}, status_code=500)
 
-    return AccessLog(app)
+    return AccessLog(BodyGate(app, BodyLimits.of(settings.server), services.metrics))
 
 
 def _canvas_request(verified: VerifiedRequest) -> CanvasRequest:
@@ -176,8 +179,7 @@ def _canvas_request(verified: VerifiedRequest) -> CanvasRequest:
     try:
         payload = CanvasRequest.model_validate(verified.data)
     except ValidationError as exc:
-        missing = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise Refused(400, f"invalid canvas request: {', '.join(missing[:5])}") from None
+        raise Refused(400, f"invalid canvas request: {invalid_fields(exc)}") from None
     if payload.conversation is None or not payload.conversation.id:
         raise Refused(400, "invalid canvas request: conversation.id")
     return payload

@@ -2,7 +2,9 @@
 
 A processor drops any value whose key looks like a secret and masks known secret values, so a
 mistake elsewhere (logging a settings object, an exception that quotes a header) cannot leak a
-token into the logs.
+token into the logs. The same processor bounds every value (`bounded`): a log field may come
+from a request (a topic, a component id, a conversation id), and a sender must not be able to
+write a 100,000-character line or flood the log store through one field.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ _SECRET_KEYS = re.compile(
 )
 _known_secrets: set[str] = set()
 
+#: Longest text kept in one log value; longer ones are cut with a marker saying how much.
+MAX_VALUE_CHARS = 200
+#: Tracebacks and library messages get more room: they are ours, and useful when cut less.
+MAX_EXCEPTION_CHARS = 4000
+#: Items kept of a list or mapping logged as one value.
+MAX_ITEMS = 20
+
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Values that must never be printed, whatever key they hide under."""
@@ -34,14 +43,40 @@ def mask(text: str) -> str:
     return text
 
 
-def _masked(value: Any) -> Any:
+def bounded(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """`text` cut to `limit` characters, with a marker giving the length cut off.
+
+    Also makes the text printable as UTF-8: a lone surrogate (which JSON's `\\ud800` escapes can
+    produce) becomes U+FFFD instead of breaking the log writer.
+    """
+    if len(text) > limit:
+        text = f"{text[:limit]}…[+{len(text) - limit} chars]"
+    if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _masked(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    # Masked before being cut: a secret cut in two would no longer be recognised.
     if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, list | tuple):
-        return [_masked(v) for v in value]
+        return bounded(mask(value), limit)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_masked(v, limit) for v in list(value)[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"…[+{len(value) - MAX_ITEMS} items]")
+        return items
     if isinstance(value, dict):
-        return {k: "***" if _SECRET_KEYS.search(str(k)) else _masked(v) for k, v in value.items()}
-    return value
+        kept = list(value.items())[:MAX_ITEMS]
+        masked = {
+            bounded(str(k), 64): "***" if _SECRET_KEYS.search(str(k)) else _masked(v, limit)
+            for k, v in kept
+        }
+        if len(value) > MAX_ITEMS:
+            masked["…"] = f"+{len(value) - MAX_ITEMS} items"
+        return masked
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return bounded(mask(str(value)), limit)
 
 
 def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -49,7 +84,8 @@ def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
         if key != "event" and _SECRET_KEYS.search(key):
             event[key] = "***"
         else:
-            event[key] = _masked(event[key])
+            limit = MAX_EXCEPTION_CHARS if key in ("exception", "event") else MAX_VALUE_CHARS
+            event[key] = _masked(event[key], limit)
     return event
 
 
@@ -57,10 +93,11 @@ class _MaskingFilter(logging.Filter):
     """The same masking for libraries that log through `logging` (uvicorn, alembic, httpx)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
+        record.msg = bounded(mask(record.getMessage()), MAX_EXCEPTION_CHARS)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = bounded(mask(text), MAX_EXCEPTION_CHARS)
             record.exc_info = None
         return True
 

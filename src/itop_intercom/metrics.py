@@ -6,6 +6,48 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
+#: Label values only ever come from known sets: a value taken from a request (a topic, a path)
+#: would let any sender add series of any length, and one invalid character would break
+#: /metrics for everyone. Anything else is counted as `other`.
+OTHER = "other"
+_ENDPOINTS = {
+    "/intercom/canvas/initialize": "initialize",
+    "/intercom/canvas/submit": "submit",
+    "/intercom/webhooks": "webhook",
+}
+#: Webhook topics counted under their own name: the ones handled, `ping`, and the common
+#: conversation topics an app may be subscribed to without the service using them.
+KNOWN_TOPICS = frozenset(
+    {
+        "ping",
+        "conversation.user.created",
+        "conversation.user.replied",
+        "conversation.admin.replied",
+        "conversation.admin.noted",
+        "conversation.admin.single.created",
+        "conversation.admin.assigned",
+        "conversation.admin.open.assigned",
+        "conversation.admin.closed",
+        "conversation.admin.opened",
+        "conversation.admin.snoozed",
+        "conversation.admin.unsnoozed",
+        "conversation.admin.replied.translated",
+        "conversation.operator.replied",
+        "conversation_part.redacted",
+        "conversation.deleted",
+    }
+)
+
+
+def endpoint_label(path: str) -> str:
+    """The metric label of a request path: one of the Intercom endpoints, else `other`."""
+    return _ENDPOINTS.get(path, OTHER)
+
+
+def topic_label(topic: object) -> str:
+    """The metric label of a webhook topic: the topic when known, else `other`."""
+    return topic if isinstance(topic, str) and topic in KNOWN_TOPICS else OTHER
+
 
 class Metrics:
     def __init__(self) -> None:

@@ -70,6 +70,7 @@ def bad_requests(
     raw_of: Callable[..., bytes], sign: Signer, header: str
 ) -> list[tuple[str, bytes, dict[str, str], int]]:
     good = raw_of()
+    unknown = raw_of("unknownws")
     unsigned = {"Content-Type": "application/json"}
     return [
         ("missing signature", good, unsigned, 401),
@@ -81,7 +82,9 @@ def bad_requests(
         ),
         ("signed with another workspace's secret", good, sign(good, OTHER_CLIENT_SECRET), 401),
         ("signature of other bytes", good, sign(good + b" ", CLIENT_SECRET), 401),
-        ("unknown workspace", raw_of("unknownws"), sign(raw_of("unknownws"), CLIENT_SECRET), 403),
+        ("unknown workspace, unsigned", unknown, sign(unknown, "not-a-secret-of-ours"), 401),
+        # Authentic (a configured secret signed it), so the refusal may say what is wrong.
+        ("unknown workspace, signed", unknown, sign(unknown, CLIENT_SECRET), 403),
         ("malformed JSON", b'{"workspace_id": ', sign(b'{"workspace_id": ', CLIENT_SECRET), 400),
         ("not an object", b"[1, 2]", sign(b"[1, 2]", CLIENT_SECRET), 400),
     ]

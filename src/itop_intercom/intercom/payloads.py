@@ -24,6 +24,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationError,
     model_validator,
 )
 
@@ -52,6 +53,13 @@ def _blank_to_none(value: Any) -> Any:
         return None
     return value
 
+
+#: Latest instant a date can show (9999-12-31T23:59:59Z).
+MAX_EPOCH = 253_402_300_799
+
+#: Intercom's times are unix seconds. Values outside 0 … year 9999 are refused at the edge:
+#: past 64 bits they cannot be stored, and any of them would break every date shown later.
+Epoch = Annotated[int, Field(ge=0, le=MAX_EPOCH)]
 
 IdStr = Annotated[str, BeforeValidator(_id_to_str)]
 OptionalId = Annotated[str | None, BeforeValidator(_id_to_str)]
@@ -94,9 +102,9 @@ class ConversationPart(IntercomModel):
     id: IdStr
     part_type: str | None = None
     body: str | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
-    notified_at: int | None = None
+    created_at: Epoch | None = None
+    updated_at: Epoch | None = None
+    notified_at: Epoch | None = None
     author: Author | None = None
     attachments: Attachments = Field(default_factory=list)
     external_id: str | None = None
@@ -155,8 +163,8 @@ class Conversation(IntercomModel):
 
     type: str | None = None
     id: IdStr
-    created_at: int | None = None
-    updated_at: int | None = None
+    created_at: Epoch | None = None
+    updated_at: Epoch | None = None
     title: str | None = None
     state: str | None = None
     source: Source | None = None
@@ -310,6 +318,16 @@ class CanvasRequest(IntercomModel):
         return self.component_id is not None
 
 
+def invalid_fields(exc: ValidationError, *, at_most: int = 5) -> str:
+    """The fields a validation error names, as a short text safe to log and to return.
+
+    A location can hold keys of the body itself, so each is cut, and only a few are listed.
+    """
+    fields = sorted({".".join(str(p)[:64] for p in e["loc"])[:120] for e in exc.errors()})
+    shown = ", ".join(fields[:at_most])
+    return shown + (f" (+{len(fields) - at_most} more)" if len(fields) > at_most else "")
+
+
 def _item_kind(value: Any) -> str:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     return "conversation" if kind == "conversation" else "other"
@@ -341,11 +359,11 @@ class WebhookNotification(IntercomModel):
     id: OptionalId = None
     topic: Annotated[str, Field(min_length=1)]
     data: NotificationData | None = None
-    created_at: int | None = None
-    first_sent_at: int | None = None
+    created_at: Epoch | None = None
+    first_sent_at: Epoch | None = None
     delivery_attempts: int | None = None
     delivery_status: str | None = None
-    delivered_at: int | None = None
+    delivered_at: Epoch | None = None
 
     @property
     def is_ping(self) -> bool:

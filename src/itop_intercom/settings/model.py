@@ -69,6 +69,11 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    """Largest request body read; a larger one gets 413 and the connection is closed."""
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    """Time a client has to send a whole request body; a slower one gets 408 (closed)."""
+    max_concurrent_bodies: Annotated[int, Field(ge=1, le=100_000)] = 64
+    """Request bodies being received at once; one more gets 503 with Retry-After at once."""
     preview: bool = False
     """Serve the canvas preview page at /preview (an admin tool; off in production)."""
 

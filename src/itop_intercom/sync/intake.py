@@ -26,7 +26,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from itop_intercom.intercom.payloads import Author, ConversationPart, WebhookNotification
+from itop_intercom.intercom.payloads import (
+    Author,
+    ConversationPart,
+    WebhookNotification,
+    invalid_fields,
+)
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
 from itop_intercom.settings.model import ResolvedWorkspace
@@ -79,8 +84,7 @@ def part_rows(
     try:
         notification = WebhookNotification.model_validate(data)
     except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise MalformedNotification(f"invalid notification: {', '.join(fields[:5])}") from None
+        raise MalformedNotification(f"invalid notification: {invalid_fields(exc)}") from None
     conversation = notification.conversation
     if conversation is None:
         raise MalformedNotification("invalid notification: data.item is not a conversation")

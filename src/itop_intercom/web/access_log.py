@@ -16,6 +16,8 @@ from itop_intercom.logs import get_logger
 log = get_logger("itop_intercom.access")
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: Status logged for a request that got no answer because its client left first (as nginx).
+CLIENT_CLOSED = 499
 
 
 def log_fields(scope: Scope) -> dict[str, Any]:
@@ -32,7 +34,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
         scope["log"] = {}
 
         async def send_wrapper(message: Message) -> None:
@@ -43,7 +45,11 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except BaseException:
+            status = status or 500
+            raise
         finally:
+            status = status or CLIENT_CLOSED
             path = scope.get("path", "")
             if path not in _QUIET_PATHS or status >= 400:
                 log.info(

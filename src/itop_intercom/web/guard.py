@@ -1,21 +1,41 @@
 """The gate every Intercom request goes through before any work is done.
 
-Order matters: size first (never buffer more than the limit), then the signature header's
-presence, then JSON and the workspace id (needed to pick the workspace's secret), then the
-signature itself over the raw bytes. Every refusal is an `Refused` with a precise status and a
-short reason that is safe to log and to return: it never contains the body or a secret.
+Order matters, and nothing from the body is trusted before its signature is checked:
+
+1. The body has been read in full by `web.body_gate` (size, time and number limits).
+2. The signature header must be there.
+3. The signature is checked over the raw bytes against the configured client secrets (there
+   are few; several workspaces often share one app and so one secret). A workspace id found by
+   a cheap search of the raw bytes only decides which secret is tried first: it is a hint, never
+   trusted. Only an authentic body is parsed, so an unsigned sender costs an HMAC or two, not a
+   JSON parse.
+4. The body is parsed (`web.json_body`: depth, encoding and unstorable text handled there).
+5. The workspace the authentic body names must be configured, and its secret must be the one
+   that signed the body.
+
+An unknown workspace and a bad signature get the same answer (401, same body), so a stranger
+cannot learn which workspace ids are configured. A body signed with a configured secret that
+names a workspace which is not configured is refused as such (403): its sender holds a secret.
+Every refusal is a `Refused` with a precise status and a short reason that is safe to log and to
+return: it never contains the body or a secret.
 """
 
 from __future__ import annotations
 
-import json
+import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
+from itop_intercom.web import json_body
+from itop_intercom.web.access_log import log_fields
+
+#: The one answer to a body that no configured secret signed, whatever workspace it names.
+UNAUTHENTICATED = "signature does not match"
 
 
 class Refused(Exception):
@@ -32,22 +52,28 @@ class VerifiedRequest:
     raw: bytes
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise Refused(413, f"body larger than {limit} bytes")
-        except ValueError:
-            raise Refused(400, "invalid Content-Length") from None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refused(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def workspace_hint(raw: bytes, workspace_key: str) -> str | None:
+    """A workspace id as it appears in the raw body, found without parsing (may be wrong)."""
+    pattern = re.compile(
+        rb'"' + re.escape(workspace_key.encode()) + rb'"\s*:\s*"([A-Za-z0-9_-]{1,64})"'
+    )
+    found = pattern.search(raw)
+    return found.group(1).decode("ascii") if found else None
+
+
+def candidate_secrets(settings: Settings, hint: str | None) -> list[str]:
+    """Every configured client secret once, the hinted workspace's first."""
+    ordered: list[str] = []
+    ids = list(settings.workspaces)
+    if hint is not None:
+        ids.insert(0, hint)
+    for workspace_id in ids:
+        workspace = settings.workspace(workspace_id)
+        if workspace is not None and workspace.client_secret is not None:
+            ordered.append(workspace.client_secret.get_secret_value())
+    if settings.intercom.client_secret is not None:
+        ordered.append(settings.intercom.client_secret.get_secret_value())
+    return [s for s in dict.fromkeys(ordered) if s]
 
 
 async def verify(
@@ -57,15 +83,30 @@ async def verify(
     signature_header: str,
     workspace_key: str,
     check: Callable[[bytes, str | None, str], bool],
+    unstorable: Literal["refuse", "repair"] = "refuse",
 ) -> VerifiedRequest:
-    raw = await read_body(request, settings.server.max_body_bytes)
+    """The authentic, parsed request; raises `Refused` otherwise.
+
+    `unstorable` says what becomes of text that cannot be stored (lone surrogates, NUL):
+    refused (webhooks: a 400) or replaced by U+FFFD (canvases: the agent still gets a screen).
+    """
+    raw = await request.body()
+    limit = settings.server.max_body_bytes
+    if len(raw) > limit:
+        raise Refused(413, f"body larger than {limit} bytes")
     header = request.headers.get(signature_header)
     if not header:
         raise Refused(401, f"missing {signature_header} header")
+    hint = workspace_hint(raw, workspace_key)
+    if hint is not None:
+        log_fields(request.scope)["claimed_workspace"] = hint
+    secret = next((s for s in candidate_secrets(settings, hint) if check(raw, header, s)), None)
+    if secret is None:
+        raise Refused(401, UNAUTHENTICATED)
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refused(400, "body is not valid JSON") from None
+        data = json_body.checked(raw, unstorable=unstorable)
+    except json_body.UnsafeJson as exc:
+        raise Refused(400, exc.reason) from None
     if not isinstance(data, dict):
         raise Refused(400, "body is not a JSON object")
     workspace_id = data.get(workspace_key)
@@ -74,8 +115,8 @@ async def verify(
     workspace = settings.workspace(workspace_id)
     if workspace is None:
         raise Refused(403, "workspace not configured")
-    if workspace.client_secret is None:
-        raise Refused(403, "no client secret configured for this workspace")
-    if not check(raw, header, workspace.client_secret.get_secret_value()):
-        raise Refused(401, "signature does not match")
+    own = workspace.client_secret
+    if own is None or not hmac.compare_digest(own.get_secret_value().encode(), secret.encode()):
+        # Signed with another workspace's secret: as unauthenticated as no signature at all.
+        raise Refused(401, UNAUTHENTICATED)
     return VerifiedRequest(workspace=workspace, data=data, raw=raw)
