@@ -13,6 +13,8 @@ so that no model, log line, metric or database write meets them:
   answers would fail on it later. **NUL** characters (`"\\u0000"`) are valid JSON too, and
   PostgreSQL refuses them in text. Both are found here (only when the raw bytes contain such an
   escape, so ordinary bodies cost a regex search) and either refused or replaced by U+FFFD.
+- **Huge numbers**: an integer literal of thousands of digits is valid JSON that Python refuses
+  to convert (a `ValueError`, not a parse error); it is refused like invalid JSON.
 - **Not UTF-8**: `json.loads` would guess UTF-16 or UTF-32 from the first bytes; Intercom sends
   UTF-8, so anything else is refused rather than guessed.
 """
@@ -72,7 +74,12 @@ def loads(raw: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         raise UnsafeJson("body is not UTF-8") from None
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except ValueError as exc:
+        # Includes integers longer than Python converts (4,300 digits): a ValueError too.
+        if isinstance(exc, json.JSONDecodeError):
+            raise UnsafeJson("body is not valid JSON") from None
+        raise UnsafeJson("body has a number too long to read") from None
+    except RecursionError:
         raise UnsafeJson("body is not valid JSON") from None
 
 
