@@ -86,9 +86,9 @@ def head(length: int | None = None, *, chunked: bool = False) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def read_response(reader: asyncio.StreamReader, timeout: float = 5) -> tuple[int, str, str]:
+async def read_response(reader: asyncio.StreamReader, within: float = 5) -> tuple[int, str, str]:
     """(status, headers, body) of one response; raises TimeoutError if none comes."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         status_line = await reader.readline()
         headers = []
         length = 0
@@ -100,8 +100,8 @@ async def read_response(reader: asyncio.StreamReader, timeout: float = 5) -> tup
     return int(status_line.split()[1]), "\n".join(headers).lower(), body.decode()
 
 
-async def closed_by_server(reader: asyncio.StreamReader, timeout: float = 5) -> bool:
-    async with asyncio.timeout(timeout):
+async def closed_by_server(reader: asyncio.StreamReader, within: float = 5) -> bool:
+    async with asyncio.timeout(within):
         try:
             return await reader.read(1) == b""
         except ConnectionResetError:
@@ -175,7 +175,7 @@ async def test_a_body_that_stalls_gets_408_at_the_deadline_and_the_connection_cl
             started = time.monotonic()
             writer.write(head(1000) + sent)
             await writer.drain()
-            status, headers, body = await read_response(reader, timeout=5)
+            status, headers, body = await read_response(reader, within=5)
             waited = time.monotonic() - started
             assert status == 408
             assert "connection: close" in headers
@@ -187,7 +187,7 @@ async def test_a_body_that_stalls_gets_408_at_the_deadline_and_the_connection_cl
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(1000))
         started = time.monotonic()
-        answer = asyncio.ensure_future(read_response(reader, timeout=5))
+        answer = asyncio.ensure_future(read_response(reader, within=5))
         while not answer.done():
             writer.write(b" ")
             await writer.drain()
@@ -214,7 +214,7 @@ async def test_too_many_unfinished_bodies_get_503_at_once_and_others_go_on_later
             started = time.monotonic()
             writer.write(head(5000) + b"{")
             await writer.drain()
-            status, headers, body = await read_response(reader, timeout=5)
+            status, headers, body = await read_response(reader, within=5)
             assert status == 503
             assert "retry-after: 5" in headers
             assert "connection: close" in headers
@@ -243,7 +243,7 @@ async def test_an_oversized_chunked_upload_gets_413_and_is_not_read_further(
         writer.write(head(chunked=True))
         chunk = f"{chunk_size:x}\r\n".encode() + b"x" * chunk_size + b"\r\n"
         sent = 0
-        answer = asyncio.ensure_future(read_response(reader, timeout=10))
+        answer = asyncio.ensure_future(read_response(reader, within=10))
         with pytest.raises((ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
             while sent < 50 * 1024 * 1024:
                 writer.write(chunk)

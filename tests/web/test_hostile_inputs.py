@@ -16,7 +16,7 @@ import pytest
 
 from itop_intercom.logs import configure
 from itop_intercom.runtime import Services
-from itop_intercom.web import guard
+from itop_intercom.web import json_body
 from tests.conftest import CLIENT_SECRET, OTHER_WORKSPACE, WORKSPACE
 from tests.fakes.signing import canvas_initialize_body, canvas_submit_body, make_part, webhook_body
 from tests.web.test_guard import row_counts
@@ -102,13 +102,13 @@ async def test_unsigned_bodies_are_never_parsed(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, raw: bytes
 ) -> None:
     parsed: list[bytes] = []
-    real = guard.json_body.checked
+    real = json_body.checked
 
     def spy(body: bytes, **kwargs: Any) -> Any:
         parsed.append(body)
         return real(body, **kwargs)
 
-    monkeypatch.setattr(guard.json_body, "checked", spy)
+    monkeypatch.setattr(json_body, "checked", spy)
     for path, sign in ((WEBHOOK, webhook_headers), (INITIALIZE, canvas_headers)):
         response = await client.post(path, content=raw, headers=sign(raw, "not-our-secret"))
         assert response.status_code == 401
@@ -196,7 +196,8 @@ async def test_unstorable_text_in_a_webhook_is_400_and_metrics_keep_working(
     assert metrics.status_code == 200
     # The service goes on storing good notifications.
     raw = ascii_json(notification(part()))
-    assert (await client.post(WEBHOOK, content=raw, headers=webhook_headers(raw))).status_code == 200
+    response = await client.post(WEBHOOK, content=raw, headers=webhook_headers(raw))
+    assert response.status_code == 200
     assert (await row_counts(services))["conversation_parts"] == 1
     lines = log_lines(capsys.readouterr().err)
     assert any(line.get("status") == 400 for line in lines)
