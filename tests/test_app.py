@@ -223,7 +223,7 @@ async def test_submit_pause_flips_sync_and_shows_home(
         contact_email=AGATHA,
         component_id="home:pause",
         input_values={},
-        stored_data={"screen": "home"},
+        stored_data={},
     )
     raw, headers = signed_canvas(body, CLIENT_SECRET)
     response = await client.post("/intercom/canvas/submit", content=raw, headers=headers)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from itop_intercom.inbox import dispatch
 from itop_intercom.inbox.context import ScreenContext
+from itop_intercom.inbox.state_seal import seal_answer
 from itop_intercom.intercom.payloads import CanvasRequest, invalid_fields
 from itop_intercom.intercom.signatures import verify_canvas_signature, verify_webhook_signature
 from itop_intercom.logs import get_logger
@@ -102,7 +103,7 @@ def create_app(
             outcome = "error"
         fields["outcome"] = outcome
         services.metrics.requests.labels(endpoint, outcome).inc()
-        return JSONResponse(body)
+        return JSONResponse(seal_answer(body, verified.workspace, ctx.conversation_id))
 
     @app.post("/intercom/canvas/initialize")
     async def canvas_initialize(request: Request) -> Response:

@@ -4,6 +4,9 @@ Screens read the previous canvas's `stored_data` and the submitted `input_values
 `stored` and `inputs`, not from the request: when the agent clicks *Retry* on an error canvas,
 the state of the canvas that failed is restored from the error canvas (see `dispatch`), so the
 retried action sees exactly what it saw the first time (a filled form stays filled).
+
+`stored` is only ever state this service wrote: `stored_data` that comes back without our MAC
+(see `state_seal`) is dropped and `state_rejected` is set, so no screen acts on it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from itop_intercom.inbox.state_seal import unseal
 from itop_intercom.intercom.payloads import CanvasRequest
 from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.locale import Texts, texts
@@ -37,6 +41,9 @@ class ScreenContext:
     """The submitted input values, keyed by component id (restored on Retry)."""
     deadline: float | None = None
     """Event-loop time by which the canvas must be answered (set by `dispatch`)."""
+    state_rejected: bool = False
+    """The request's stored_data was not ours (changed on the way, or from another
+    conversation); `stored` is then empty and the submitted action is not run."""
 
     @classmethod
     def build(
@@ -44,13 +51,18 @@ class ScreenContext:
     ) -> ScreenContext:
         # stored_data is echoed back by Intercom: anything but an object is treated as empty,
         # so that a strange echo gives a screen, never a crash.
-        stored = _as_dict(request.stored_data())
+        conversation = request.conversation
+        conversation_id = str(conversation.id) if conversation is not None else ""
+        authentic = unseal(_as_dict(request.stored_data()), workspace, conversation_id)
+        stored = authentic or {}
         inputs = _as_dict(request.input_values)
         retry = stored.get("retry")
         if stored.get("screen") == "error" and isinstance(retry, dict):
             stored = _as_dict(retry.get("stored"))
             inputs = _as_dict(retry.get("inputs"))
-        return cls(services, workspace, request, texts(workspace.language), stored, inputs)
+        ctx = cls(services, workspace, request, texts(workspace.language), stored, inputs)
+        ctx.state_rejected = authentic is None
+        return ctx
 
     @property
     def conversation_id(self) -> str:

@@ -59,7 +59,20 @@ async def initialize(ctx: ScreenContext) -> tuple[Canvas, str]:
     return await _guarded(ctx, _home, "", retry_id="retry")
 
 
+async def _home_after_rejected_state(ctx: ScreenContext, _arg: str) -> Canvas:
+    answer = await home.render(ctx)
+    answer["canvas"]["content"]["components"].insert(
+        0, ck.text(ctx.t("error.state_rejected"), style="error")
+    )
+    return answer
+
+
 async def submit(ctx: ScreenContext) -> tuple[Canvas, str]:
+    if ctx.state_rejected:
+        # Never act on state we did not write: show Home, which only reads.
+        log.warning("canvas state rejected", component=ctx.request.component_id)
+        canvas, outcome = await _guarded(ctx, _home_after_rejected_state, "", retry_id="retry")
+        return canvas, "state_rejected" if outcome == "ok" else outcome
     component_id = ctx.request.component_id or "home"
     resolved = resolve(component_id)
     if resolved is None:

@@ -115,6 +115,10 @@ TEXTS: dict[str, str] = {
     "error.itop_refused": "iTop refused the request: {message}",
     "error.itop_config": "The iTop connection of this app is not set up (ask your administrator).",
     "error.internal": "Something went wrong on the iTop app side. Try again.",
+    "error.state_rejected": (
+        "This screen could not be verified (it was changed on the way, or belongs to an "
+        "older version of the app), so nothing was done. Start again from here."
+    ),
     # Labels of the standard UserRequest attributes (datamodel dump)
     "attr.ref": "Ref",
     "attr.title": "Title",

@@ -121,6 +121,10 @@ TEXTS: dict[str, str] = {
     "error.itop_config": "La connexion à iTop de cette application n'est pas configurée "
     "(demandez à votre administrateur).",
     "error.internal": "Un problème est survenu du côté de l'application iTop. Réessayez.",
+    "error.state_rejected": (
+        "Cet écran n'a pas pu être vérifié (il a été modifié en route, ou vient d'une "
+        "version plus ancienne de l'application) : rien n'a été fait. Reprenez d'ici."
+    ),
     # Libellés des attributs standard de UserRequest
     "attr.ref": "Référence",
     "attr.title": "Titre",
