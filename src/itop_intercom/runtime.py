@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.intercom.admins import AdminDirectory
 from itop_intercom.intercom.client import IntercomClient
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.links import (
@@ -42,6 +43,14 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    intercom_admins: AdminDirectory = field(init=False)
+    """Emails of teammates known only by id (older payloads), asked of Intercom and cached."""
+
+    def __post_init__(self) -> None:
+        self.intercom_admins = AdminDirectory(
+            lambda ws: self.intercom(ws) if ws.access_token is not None else None,
+            self.settings.sync.author_cache_seconds,
+        )
 
     @property
     def itop(self) -> ItopClient:

@@ -131,6 +131,7 @@ class FakeIntercom:
             routes=[
                 Route("/me", self._me, methods=["GET"]),
                 Route("/admins", self._list_admins, methods=["GET"]),
+                Route("/admins/{id}", self._get_admin, methods=["GET"]),
                 Route("/conversations/{id}", self._get_conversation, methods=["GET"]),
                 Route("/conversations/{id}/reply", self._reply, methods=["POST"]),
                 Route("/contacts/{id}", self._get_contact, methods=["GET"]),
@@ -305,6 +306,14 @@ class FakeIntercom:
         if (refused := await self._gate(request)) is not None:
             return refused
         return self._ok({"type": "admin.list", "admins": list(self.admins.values())})
+
+    async def _get_admin(self, request: Request) -> Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        admin = self.admins.get(request.path_params["id"])
+        if admin is None:
+            return JSONResponse(_error_body("not_found", "Resource Not Found"), status_code=404)
+        return self._ok(admin)
 
     async def _get_conversation(self, request: Request) -> Response:
         if (refused := await self._gate(request)) is not None:

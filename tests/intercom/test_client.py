@@ -76,7 +76,7 @@ async def test_headers(fake: FakeIntercom, client: IntercomClient) -> None:
     headers = fake.calls[-1].headers
     assert headers["authorization"] == f"Bearer {DEFAULT_TOKEN}"
     assert headers["accept"] == "application/json"
-    assert headers["intercom-version"] == "2.11"
+    assert headers["intercom-version"] == "2.16"
 
 
 async def test_explicit_api_version(fake: FakeIntercom) -> None:
@@ -257,7 +257,7 @@ async def test_reply_recorded(fake: FakeIntercom, client: IntercomClient) -> Non
     assert call.method == "POST"
     assert call.path == f"/conversations/{CONVERSATION_ID}/reply"
     assert call.headers["content-type"] == "application/json"
-    assert call.headers["intercom-version"] == "2.11"
+    assert call.headers["intercom-version"] == "2.16"
     last = conversation["conversation_parts"]["conversation_parts"][-1]
     assert last["part_type"] == "note"
     assert last["author"] == {

@@ -39,7 +39,7 @@ from itop_intercom.intercom.errors import (
     IntercomUnavailable,
 )
 from itop_intercom.intercom.regions import rest_base_url
-from itop_intercom.settings.model import Region
+from itop_intercom.settings.model import DEFAULT_INTERCOM_API_VERSION, Region
 
 #: Called after each HTTP exchange with (operation, outcome, seconds); outcome is "ok" or the
 #: exception class name. Same contract as the iTop client's, for metrics and benchmarks.
@@ -66,7 +66,7 @@ class IntercomClient:
         *,
         region: Region = "us",
         api_base: str | None = None,
-        api_version: str = "2.11",
+        api_version: str = DEFAULT_INTERCOM_API_VERSION,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_rate_limit_wait: float = 30.0,
@@ -165,6 +165,10 @@ class IntercomClient:
             json_body=payload,
             idempotent=False,
         )
+
+    async def get_admin(self, admin_id: str) -> dict[str, Any]:
+        """`GET /admins/{id}`: one teammate (`id`, `name`, `email`, …)."""
+        return await self._api("get_admin", "GET", f"/admins/{_segment(admin_id)}", idempotent=True)
 
     async def get_contact(self, contact_id: str) -> dict[str, Any]:
         """`GET /contacts/{id}`: the full contact, with its custom attributes."""

@@ -15,7 +15,7 @@ missing one of them raises pydantic's `ValidationError`, which the web layer tur
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -94,6 +94,18 @@ class Attachment(IntercomModel):
 Attachments = Annotated[list[Attachment], BeforeValidator(_none_to_list)]
 
 
+_Message = TypeVar("_Message", "ConversationPart", "Source")
+
+
+def _without_redacted_content(message: _Message) -> _Message:
+    """A redacted (deleted) message keeps its place but loses its text and files: whatever
+    Intercom still sends of it must never reach a case log or our database."""
+    if message.redacted:
+        message.body = None
+        message.attachments = []
+    return message
+
+
 class ConversationPart(IntercomModel):
     """One message or event of a conversation. `part_type` is an open set (comment, note,
     assignment, open, close, …): it is kept as a string, not an enum."""
@@ -111,6 +123,10 @@ class ConversationPart(IntercomModel):
     redacted: bool | None = None
     app_package_code: str | None = None
     """Set when the part was created through the API by an app (lets us spot our own posts)."""
+
+    @model_validator(mode="after")
+    def _redacted_has_no_content(self) -> ConversationPart:
+        return _without_redacted_content(self)
 
 
 class ConversationPartList(IntercomModel):
@@ -133,6 +149,10 @@ class Source(IntercomModel):
     attachments: Attachments = Field(default_factory=list)
     url: str | None = None
     redacted: bool | None = None
+
+    @model_validator(mode="after")
+    def _redacted_has_no_content(self) -> Source:
+        return _without_redacted_content(self)
 
 
 class ContactRef(IntercomModel):

@@ -31,6 +31,11 @@ from itop_intercom.settings.form import (
 )
 
 Region = Literal["us", "eu", "au"]
+
+#: The `Intercom-Version` sent by default: the newest stable version whose payload shapes (REST
+#: conversations, parts, admins, contacts, replies; webhook parts in plain text; `translations`)
+#: the service was checked against.
+DEFAULT_INTERCOM_API_VERSION = "2.16"
 Language = Literal["en", "fr"]
 
 #: The extension's defaults for `sync_app.ticket.attributes_mapping`.
@@ -131,7 +136,9 @@ class IntercomSettings(_Section):
     access_token_file: Path | None = None
     api_base: AnyHttpUrl | None = None
     """Overrides the regional REST base URL (tests, proxies)."""
-    api_version: str = "2.11"
+    api_version: str = DEFAULT_INTERCOM_API_VERSION
+    """`Intercom-Version` of every REST call. Set the app's version in the Developer Hub to the
+    same: webhook payloads follow that one (plain-text bodies from 2.15 on)."""
     region: Region = "us"
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
 

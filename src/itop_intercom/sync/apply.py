@@ -106,6 +106,16 @@ def _language_and_region(services: Services, workspace_id: str) -> tuple[str, Re
     return workspace.language, workspace.region
 
 
+async def _author_email(services: Services, delivery: Delivery) -> str | None:
+    """The part author's email; for a teammate given only by id, the one Intercom knows."""
+    if delivery.author_email or delivery.author_type != "admin" or not delivery.author_id:
+        return delivery.author_email
+    workspace = services.settings.workspace(delivery.workspace_id)
+    if workspace is None:
+        return None
+    return await services.intercom_admins.email(workspace, delivery.author_id)
+
+
 async def _write_entry(
     ctx: ApplyContext,
     delivery: Delivery,
@@ -126,7 +136,7 @@ async def _write_entry(
         attachments=notes,
     )
     author = await ctx.authors.resolve(
-        delivery.author_email, delivery.author_name, delivery.author_type
+        await _author_email(services, delivery), delivery.author_name, delivery.author_type
     )
     item: dict[str, Any] = {
         "message": message,

@@ -86,6 +86,7 @@ class Delivery:
     attachments: list[dict[str, Any]]
     part_created_at: int
     received_at: datetime
+    author_id: str | None = None
 
     @property
     def key(self) -> ConversationKey:
@@ -342,6 +343,7 @@ async def load_pending(
             p.c.attachments,
             d.c.part_created_at,
             p.c.received_at,
+            p.c.author_id,
         )
         .join(p, p.c.id == d.c.part_row_id)
         .where(
