@@ -36,7 +36,11 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     events_sub = events.add_subparsers(dest="events_command", required=True)
 
     listing = with_config(events_sub.add_parser("list", help="list events, newest first"))
-    listing.add_argument("--state", choices=["pending", "done", "dead"], help="only this state")
+    listing.add_argument(
+        "--state",
+        choices=["pending", "done", "dead", "unplanned"],
+        help="only this state (unplanned: received, not yet matched to tickets)",
+    )
     listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--jobs", action="store_true", help="list background jobs instead")
@@ -116,7 +120,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _when(epoch: float | None) -> str:
     if epoch is None:
         return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        # A time stored before times were checked at the edge: shown, not a crash.
+        return f"(not a date: {epoch:.0f})"
 
 
 def _short(text: str | None, width: int) -> str:
@@ -158,13 +166,23 @@ async def jobs_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
     from itop_intercom.sync import queue
+    from itop_intercom.sync.unplanned import UNPLANNED, UnplannedPart, list_unplanned
 
-    rows = await queue.list_events(
-        engine, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
-    )
-    if not rows:
+    limit = max(1, args.limit)
+    rows = []
+    if args.state != UNPLANNED:
+        rows = await queue.list_events(
+            engine, state=args.state, conversation_id=args.conversation, limit=limit
+        )
+    unplanned: list[UnplannedPart] = []
+    waiting = 0
+    if args.state in (None, "pending", UNPLANNED):
+        unplanned, waiting = await list_unplanned(
+            engine, conversation_id=args.conversation, limit=limit
+        )
+    if not rows and not waiting:
         print("no events", file=out)
-    else:
+    if rows:
         header = f"{'ID':>8}  {'STATE':<7}  {'CONVERSATION':<18}  {'PART':<14}  {'TICKET':<18}  "
         print(header + f"{'TRIES':>5}  {'RECEIVED (UTC)':<19}  LAST ERROR", file=out)
         for r in rows:
@@ -175,6 +193,8 @@ async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int
                 f"{_when(r.created_at):<19}  {_short(r.last_error, 60)}",
                 file=out,
             )
+    if waiting:
+        _print_unplanned(unplanned, waiting, out)
     if args.conversation:
         kept = await queue.kept_parts(engine, args.conversation)
         if kept:
@@ -184,6 +204,28 @@ async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int
                 file=out,
             )
     return 0
+
+
+def _print_unplanned(parts: list[Any], total: int, out: TextIO) -> None:
+    """The parts received but not planned yet (no event exists for them)."""
+    from itop_intercom.sync.unplanned import UNPLANNED
+
+    print(
+        f"{total} part(s) received, not planned yet: the worker matches them to tickets with "
+        "sync on as soon as iTop answers (no event id until then)",
+        file=out,
+    )
+    header = f"{'PART ROW':>8}  {'STATE':<9}  {'CONVERSATION':<18}  {'PART':<14}  {'LOG':<7}  "
+    print(header + f"{'RECEIVED (UTC)':<19}  TOPIC", file=out)
+    for p in parts:
+        print(
+            f"{p.row_id:>8}  {UNPLANNED:<9}  {_short(p.conversation_id, 18):<18}  "
+            f"{_short(p.part_id, 14):<14}  {p.log:<7}  "
+            f"{p.received_at.strftime('%Y-%m-%d %H:%M:%S'):<19}  {_short(p.topic, 40)}",
+            file=out,
+        )
+    if total > len(parts):
+        print(f"… and {total - len(parts)} more", file=out)
 
 
 def cmd_events_show(args: argparse.Namespace) -> int:
