@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -110,6 +111,18 @@ async def parts_plan(services: Services) -> dict[str, str]:
             await conn.execute(sa.select(conversation_parts.c.part_id, conversation_parts.c.plan))
         ).all()
     return {str(p): str(plan) for p, plan in rows}
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> str:
+    """A settings file on the test database, for the CLI commands."""
+    path = tmp_path / "itop-intercom.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n'
+        f'[workspaces.{WORKSPACE}]\nscope = "SELECT Person"\nclient_secret = "{CLIENT_SECRET}"\n',
+        encoding="utf-8",
+    )
+    return str(path)
 
 
 @pytest.fixture

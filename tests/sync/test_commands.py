@@ -12,22 +12,10 @@ from itop_intercom.runtime import Services
 from itop_intercom.sync import queue
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.worker import Worker
-from tests.conftest import CLIENT_SECRET, WORKSPACE
 from tests.fakes.itop import FakeItop
 from tests.sync.conftest import AGATHA_EMAIL, T0, drain, link_ticket, post_webhook, user_part
 
 REPLIED = "conversation.user.replied"
-
-
-@pytest.fixture
-def config(tmp_path: Path, database_url: str) -> str:
-    path = tmp_path / "itop-intercom.toml"
-    path.write_text(
-        f'[database]\nurl = "{database_url}"\n'
-        f'[workspaces.{WORKSPACE}]\nscope = "SELECT Person"\nclient_secret = "{CLIENT_SECRET}"\n',
-        encoding="utf-8",
-    )
-    return str(path)
 
 
 async def one_dead_one_done(

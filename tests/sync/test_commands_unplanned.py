@@ -14,7 +14,7 @@ from itop_intercom.sync.worker import Worker
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import make_part
 from tests.sync.conftest import T0, drain, link_ticket, post_webhook, user_part
-from tests.sync.test_commands import _run, config  # noqa: F401  (fixture)
+from tests.sync.test_commands import _run
 
 REPLIED = "conversation.user.replied"
 
@@ -22,7 +22,7 @@ REPLIED = "conversation.user.replied"
 async def test_parts_waiting_for_the_planner_are_listed_with_their_state(
     client: httpx.AsyncClient,
     config: str,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     for n in range(7):
         await post_webhook(client, REPLIED, f"c{n % 2}", [user_part(f"{500 + n}", "hello", T0 + n)])
@@ -58,7 +58,7 @@ async def test_once_planned_they_become_events(
     services: Services,
     fake_itop: FakeItop,
     worker: Worker,
-    config: str,  # noqa: F811
+    config: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     link_ticket(fake_itop, "c1")
@@ -78,7 +78,7 @@ async def test_events_show_survives_times_stored_before_they_were_checked(
     client: httpx.AsyncClient,
     services: Services,
     fake_itop: FakeItop,
-    config: str,  # noqa: F811
+    config: str,
     capsys: pytest.CaptureFixture[str],
     stored: int,
 ) -> None:
