@@ -52,3 +52,53 @@ def test_library_logs_through_logging_are_masked_too(caplog: pytest.LogCaptureFi
     assert "boom ***" in text
     assert "token *** failed" in text
     assert "lib-secret-5e4d3c2b1a" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("x" * 100_000, "x" * 200 + "…[+99800 chars]"),
+        ("y" * 200, "y" * 200),
+        ("y" * 201, "y" * 200 + "…[+1 chars]"),
+        ("lone \ud800 surrogate", "lone \ufffd surrogate"),
+        (12345678901234567890, 12345678901234567890),
+        (None, None),
+    ],
+)
+def test_every_logged_value_is_bounded_and_printable(
+    capsys: pytest.CaptureFixture[str], value: object, expected: object
+) -> None:
+    configure("info", "json")
+    get_logger("t").info("x", topic=value)
+    assert last_event(capsys)["topic"] == expected
+
+
+def test_nested_values_are_bounded_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure("info", "json")
+    get_logger("t").info(
+        "x", items=["z" * 500] * 100, mapping={f"k{i}": i for i in range(50)}, other=object()
+    )
+    event = last_event(capsys)
+    items = event["items"]
+    assert isinstance(items, list) and len(items) == 21 and items[-1] == "…[+80 items]"
+    assert items[0] == "z" * 200 + "…[+300 chars]"
+    mapping = event["mapping"]
+    assert isinstance(mapping, dict) and len(mapping) == 21
+    assert len(str(event["other"])) <= 220
+
+
+def test_a_secret_is_masked_before_the_value_is_cut(capsys: pytest.CaptureFixture[str]) -> None:
+    configure("info", "json")
+    register_secrets(["straddling-secret-42"])
+    # The secret starts just before the cut: cutting first would leave its first half visible.
+    get_logger("t").info("x", detail="a" * 190 + "straddling-secret-42" + "b" * 50)
+    detail = str(last_event(capsys)["detail"])
+    assert "straddling" not in detail and "***" in detail
+
+
+def test_library_messages_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    configure("info", "json")
+    logging.getLogger("uvicorn.error").warning("huge %s", "w" * 100_000)
+    assert max(len(r.getMessage()) for r in caplog.records) < 4100

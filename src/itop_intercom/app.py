@@ -36,6 +36,9 @@ log = get_logger("itop_intercom.app")
 #: Starts background work (the sync worker) for the life of the app; returns its stopper.
 BackgroundStarter = Callable[[Services], Any]
 
+#: Longest conversation id accepted (the size of the id columns of the database).
+MAX_ID_CHARS = 64
+
 
 def create_app(
     services: Services,
@@ -181,7 +184,9 @@ def _canvas_request(verified: VerifiedRequest) -> CanvasRequest:
         payload = CanvasRequest.model_validate(verified.data)
     except ValidationError as exc:
         raise Refused(400, f"invalid canvas request: {invalid_fields(exc)}") from None
-    if payload.conversation is None or not payload.conversation.id:
+    conversation = payload.conversation
+    if conversation is None or not conversation.id or len(conversation.id) > MAX_ID_CHARS:
+        # Intercom's conversation ids are short digit strings; a longer one fits no column.
         raise Refused(400, "invalid canvas request: conversation.id")
     return payload
 

@@ -27,6 +27,7 @@ _known_secrets: set[str] = set()
 MAX_VALUE_CHARS = 200
 #: Tracebacks and library messages get more room: they are ours, and useful when cut less.
 MAX_EXCEPTION_CHARS = 4000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Items kept of a list or mapping logged as one value.
 MAX_ITEMS = 20
 
@@ -51,8 +52,8 @@ def bounded(text: str, limit: int = MAX_VALUE_CHARS) -> str:
     """
     if len(text) > limit:
         text = f"{text[:limit]}…[+{len(text) - limit} chars]"
-    if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
     return text
 
 

@@ -296,12 +296,12 @@ async def test_unknown_topics_are_one_metric_series_and_a_bounded_log_line(
         assert len(line) < 1500
 
 
-async def test_long_component_and_conversation_ids_are_cut_in_the_log(
+async def test_a_long_component_id_is_cut_in_the_log(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     body = canvas_submit_body(
         WORKSPACE,
-        conversation_id="c7" * 25_000,
+        conversation_id="42",
         contact_email="a@b.example",
         component_id="c" * 100_000,
         input_values={},
@@ -312,6 +312,18 @@ async def test_long_component_and_conversation_ids_are_cut_in_the_log(
     assert response.status_code == 200
     lines = log_lines(capsys.readouterr().err)
     request_line = next(line for line in lines if line.get("event") == "request")
-    assert request_line["component"].startswith("c" * 200 + "…[+99800 chars]")
-    assert len(request_line["conversation"]) < 250
+    assert request_line["component"] == "c" * 200 + "…[+99800 chars]"
     assert all(len(json.dumps(line)) < 2000 for line in lines)
+
+
+@pytest.mark.parametrize("conversation_id", ["c7" * 25_000, "9" * 65, "x" * 1000])
+async def test_a_conversation_id_longer_than_ids_can_be_is_400(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str], conversation_id: str
+) -> None:
+    body = canvas_initialize_body(WORKSPACE, conversation_id="42", contact_email="a@b.example")
+    body["conversation"]["id"] = conversation_id
+    raw = ascii_json(body)
+    response = await client.post(INITIALIZE, content=raw, headers=canvas_headers(raw))
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid canvas request: conversation.id"}
+    assert all(len(line) < 2000 for line in capsys.readouterr().err.splitlines())

@@ -24,6 +24,9 @@ from itop_intercom.settings.model import ResolvedWorkspace
 
 Canvas = dict[str, Any]
 
+#: Longest teammate name kept (the size of the columns that record who linked or chose).
+AGENT_LABEL_MAX = 255
+
 #: Key of a canvas request that marks it as coming from the preview page (which signs it with
 #: the workspace's secret): Intercom never sends it, so real conversations are never affected.
 PREVIEW_KEY = "itop_intercom_preview"
@@ -80,8 +83,11 @@ class ScreenContext:
 
     @property
     def agent_label(self) -> str:
+        """The teammate as named in notes, comments and links (cut to the 255 characters the
+        `linked_by` / `chosen_by` columns hold: the name comes from the request)."""
         admin = self.request.admin
-        return (admin.name or admin.email or str(admin.id)) if admin else "Intercom"
+        label = (admin.name or admin.email or str(admin.id)) if admin else "Intercom"
+        return label[:AGENT_LABEL_MAX]
 
     @property
     def preview(self) -> bool:
