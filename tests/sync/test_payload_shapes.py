@@ -93,6 +93,11 @@ def legacy_note(conversation_id: str, part_id: str, admin_id: str, body: str) ->
     return note
 
 
+def add_victor(fake_intercom: FakeIntercom, admin_id: str) -> None:
+    """Victor Hugo as an Intercom teammate (his email is an iTop user's)."""
+    fake_intercom.add_admin({"type": "admin", "id": admin_id, "name": "V H", "email": VICTOR_EMAIL})
+
+
 async def post(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
     raw, headers = signed_webhook(body, CLIENT_SECRET)
     response = await client.post("/intercom/webhooks", content=raw, headers=headers)
@@ -106,9 +111,7 @@ async def test_an_admin_without_email_is_attributed_through_intercom_once(
     fake_intercom: FakeIntercom,
     worker: Worker,
 ) -> None:
-    fake_intercom.add_admin(
-        {"type": "admin", "id": "1957471", "name": "V H", "email": VICTOR_EMAIL}
-    )
+    add_victor(fake_intercom, "1957471")
     ticket = link_ticket(fake_itop, "21330067382")
     for n in range(3):
         await post(client, legacy_note("21330067382", f"28269049{n}", "1957471", f"<p>n{n}</p>"))
@@ -136,7 +139,7 @@ async def test_an_intercom_outage_delays_the_entry_instead_of_losing_its_author(
     fake_intercom: FakeIntercom,
     worker: Worker,
 ) -> None:
-    fake_intercom.add_admin({"type": "admin", "id": "77", "name": "V H", "email": VICTOR_EMAIL})
+    add_victor(fake_intercom, "77")
     ticket = link_ticket(fake_itop, "21330067382")
     await post(client, legacy_note("21330067382", "2", "77", "<p>later</p>"))
     fake_intercom.fail_status = 503

@@ -261,12 +261,16 @@ async def test_an_oversized_chunked_upload_gets_413_and_is_not_read_further(
         writer.transport.abort()
 
 
+@pytest.mark.parametrize("request_line", [f"POST {WEBHOOK}", "GET /healthz", "GET /metrics"])
 async def test_a_declared_oversized_body_gets_413_before_it_is_sent(
-    make_settings: SettingsFactory, http: str
+    make_settings: SettingsFactory, http: str, request_line: str
 ) -> None:
     async with running(settings_with(make_settings), http) as (port, _services):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(head(50 * 1024 * 1024))
+        writer.write(
+            f"{request_line} HTTP/1.1\r\nHost: test\r\nContent-Length: {50 * 1024 * 1024}"
+            "\r\n\r\n".encode()
+        )
         await writer.drain()
         status, headers, _ = await read_response(reader)
         assert status == 413

@@ -1,7 +1,7 @@
 """Receiving request bodies without letting a client hold the service: size, time, number.
 
 A plain ASGI middleware in front of the application reads the whole body of every request that
-carries one (POST, PUT, PATCH) before any handler runs, then hands the handler the bytes. So
+carries one (POST, PUT, PATCH, or any request declaring a body) before any handler runs, then hands the handler the bytes. So
 every handler gets a complete body, and no handler has to care how it arrived. While reading:
 
 - **Size**: a declared `Content-Length` over `server.max_body_bytes` is refused before a byte is
@@ -71,7 +71,7 @@ class BodyGate:
         """Bodies being received right now (compared with `limits.max_concurrent`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in BODY_METHODS:
+        if scope["type"] != "http" or not _carries_body(scope):
             await self.app(scope, receive, send)
             return
         try:
@@ -134,6 +134,17 @@ async def _read(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _carries_body(scope: Scope) -> bool:
+    """POST, PUT and PATCH always; any other method when it declares a body (a GET with a
+    50 MB body would otherwise be read to its end after the answer, to reach the next request)."""
+    if scope.get("method") in BODY_METHODS:
+        return True
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:
