@@ -1,8 +1,9 @@
 """Receiving request bodies without letting a client hold the service: size, time, number.
 
 A plain ASGI middleware in front of the application reads the whole body of every request that
-carries one (POST, PUT, PATCH, or any request declaring a body) before any handler runs, then hands the handler the bytes. So
-every handler gets a complete body, and no handler has to care how it arrived. While reading:
+carries one (POST, PUT, PATCH, or any request declaring a body) before any handler runs, then
+hands the handler the bytes. So every handler gets a complete body, and no handler has to care
+how it arrived. While reading:
 
 - **Size**: a declared `Content-Length` over `server.max_body_bytes` is refused before a byte is
   read; a chunked body is counted as it comes and refused as soon as it passes the limit. Both
