@@ -8,7 +8,7 @@ from itop_intercom.sync import jobs
 from itop_intercom.sync.worker import Worker
 from tests.conftest import WORKSPACE
 from tests.fakes.intercom import FakeIntercom
-from tests.fakes.signing import canvas_initialize_body
+from tests.fakes.signing import DEFAULT_ADMIN_ID, canvas_initialize_body
 
 MARKER = "https://itop.test/pages/UI.php?operation=details&class=UserRequest&id=7"
 
@@ -24,7 +24,7 @@ async def test_posts_once(services: Services, fake_intercom: FakeIntercom) -> No
         services,
         workspace_id=WORKSPACE,
         conversation_id="77",
-        admin_id="991267459",
+        admin_id=DEFAULT_ADMIN_ID,
         message_type="note",
         body=f'<p><a href="{MARKER.replace("&", "&amp;")}">R-1</a></p>',
         marker=MARKER,
@@ -36,7 +36,7 @@ async def test_posts_once(services: Services, fake_intercom: FakeIntercom) -> No
     payload = {
         "workspace_id": WORKSPACE,
         "conversation_id": "77",
-        "admin_id": "991267459",
+        "admin_id": DEFAULT_ADMIN_ID,
         "message_type": "note",
         "body": "<p>again</p>",
         "marker": MARKER,
