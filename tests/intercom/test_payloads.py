@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -39,7 +40,7 @@ CONVERSATION_TOPICS = (
 )
 
 
-def _examples(kind: str) -> list[object]:
+def _examples(kind: str) -> list[Any]:
     """Our payloads of `kind`, then Intercom's (resolved in the test, so that their absence
     is a visible skip rather than fewer parameters)."""
     ours = [
