@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from itop_intercom.inbox.background import POST_MESSAGE_JOB, enqueue_message, post_message
 from itop_intercom.runtime import Services
 from itop_intercom.sync import jobs
@@ -56,10 +58,6 @@ async def test_gone_conversation_is_given_up(services: Services) -> None:
         "marker": MARKER,
         "maybe_posted": False,
     }
-    try:
+    with pytest.raises(jobs.PermanentJobError):
         await post_message(services, payload)
-    except jobs.PermanentJobError:
-        pass
-    else:
-        raise AssertionError("a missing conversation must end the job")
     assert jobs.handler_for(POST_MESSAGE_JOB) is post_message
