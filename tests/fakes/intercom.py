@@ -18,7 +18,6 @@ import html
 import itertools
 import math
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -35,6 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from itop_intercom.settings.model import Region
 from tests.fakes.signing import load_example
+from tests.loopback import serve_in_thread
 
 DEFAULT_TOKEN = "intercom-test-token"
 DEFAULT_WORKSPACE_ID = "wstest01"
@@ -194,26 +193,9 @@ class FakeIntercom:
 
         Attachment URLs added afterwards point at that server.
         """
-        config = uvicorn.Config(
-            self, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="fake-intercom", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Intercom server did not start")
-            time.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        base_url = f"http://127.0.0.1:{bound}"
+        base_url, stop = serve_in_thread(self, name="fake-intercom", port=port)
         self.base_url = base_url
         self.attachment_base = base_url
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(timeout=10)
-
         return base_url, stop
 
     # -- ASGI ------------------------------------------------------------------------------------
