@@ -1,12 +1,13 @@
 """Does Intercom accept this canvas? The 2.11 Canvas Kit schemas, plus what they cannot say.
 
 Schema: Intercom's `openapi/canvas_kit_schemas.from-2.11.yaml` (its `initialize_response` and
-`submit_response`), reference material outside the repository (see `tests.reference`): when it
-is not there, canvases are checked against the rules below only, the terminal summary says so
-and `test_canvas_schema.py` is skipped (a failure under CI). Rules on top, from Intercom's Canvas
-Kit documentation: component ids unique in the canvas, option ids strings and unique in their
-component, 2 to 10 options per dropdown and single-select, `content` and `stored_data` under
-64 KB each, and for the first canvas of the Inbox an estimated height within ~400 px.
+`submit_response`), reference material outside the repository (see `tests.reference`): when it is
+not there, canvases are checked against the rules below only, the terminal summary says so and the
+schema cases of `test_canvas_validation.py` are skipped (a failure under CI). Rules on top, from
+Intercom's Canvas Kit documentation: component ids unique in the canvas, option ids strings and
+unique in their component, 2 to 10 options per dropdown and single-select, `content` and
+`stored_data` under 64 KB each, and for the first canvas of the Inbox an estimated height within
+~400 px.
 
 Every canvas the screen tests receive goes through `check` (the test driver calls it), so the
 suite as a whole validates every canvas the app produces; `CHECKED` counts them.
