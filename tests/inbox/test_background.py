@@ -62,4 +62,4 @@ async def test_gone_conversation_is_given_up(services: Services) -> None:
         pass
     else:
         raise AssertionError("a missing conversation must end the job")
-    assert jobs.handler_for(POST_MESSAGE_JOB) is post_message
+    assert services.job_handlers[POST_MESSAGE_JOB] is post_message
