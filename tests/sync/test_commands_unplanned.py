@@ -88,7 +88,7 @@ async def test_events_show_survives_times_stored_before_they_were_checked(
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(conversation_parts).values(part_created_at=stored))
         await conn.execute(sa.update(deliveries).values(part_created_at=stored))
-    (event,) = await queue.list_events(services.engine)
+    (event,) = await queue.list_events(services.db)
     capsys.readouterr()
     assert await _run(["events", "show", str(event.id), "--config", config]) == 0
     out = capsys.readouterr().out

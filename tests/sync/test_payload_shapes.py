@@ -29,10 +29,10 @@ from tests.sync.conftest import (
 )
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
-LEGACY_NOTE = "webhooks/conversation.admin.noted.legacy-1.x-shape.zulip-fixture.json"
-LEGACY_REPLY = "webhooks/conversation.admin.replied.legacy-1.x-shape.zulip-fixture.json"
-V2_NOTE = "webhooks/conversation.admin.noted.v2-shape.synthetic.json"
-V2_REPLY = "webhooks/conversation.user.replied.v2-shape.synthetic.json"
+LEGACY_NOTE = "webhooks/conversation.admin.noted.v1.json"
+LEGACY_REPLY = "webhooks/conversation.admin.replied.v1.json"
+V2_NOTE = "webhooks/conversation.admin.noted.json"
+V2_REPLY = "webhooks/conversation.user.replied.json"
 
 
 def redacted(part: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def legacy_note(conversation_id: str, part_id: str, admin_id: str, body: str) ->
     note["data"]["item"]["id"] = conversation_id
     part = note["data"]["item"]["conversation_parts"]["conversation_parts"][0]
     part.update(id=part_id, body=body)
-    part["author"] = {"type": "admin", "id": admin_id, "name": "Eeshan Garg"}
+    part["author"] = {"type": "admin", "id": admin_id, "name": "Bruno Petit"}
     note["id"] = f"notif_{part_id}"
     return note
 
@@ -129,7 +129,7 @@ async def test_an_admin_intercom_does_not_know_is_written_under_the_name(
     await post(client, legacy_note("21330067382", "1", "404404", "<p>who am I</p>"))
     await drain(worker)
     (entry,) = fake_itop.log_entries(ticket, "private_log")
-    assert (entry["user_id"], entry["user_login"]) == (0, "Eeshan Garg (Intercom)")
+    assert (entry["user_id"], entry["user_login"]) == (0, "Bruno Petit (Intercom)")
 
 
 async def test_an_intercom_outage_delays_the_entry_instead_of_losing_its_author(

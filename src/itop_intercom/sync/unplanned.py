@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import conversation_parts as parts_t
 
 #: What `events list` calls the state of such a part.
@@ -33,7 +33,7 @@ class UnplannedPart:
 
 
 async def list_unplanned(
-    engine: AsyncEngine, *, conversation_id: str | None = None, limit: int = 50
+    db: Database, *, conversation_id: str | None = None, limit: int = 50
 ) -> tuple[list[UnplannedPart], int]:
     """The newest `limit` parts waiting to be planned, and how many wait in all."""
     p = parts_t
@@ -54,7 +54,7 @@ async def list_unplanned(
         .order_by(p.c.id.desc())
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
         total = int((await conn.execute(sa.select(sa.func.count()).where(waiting))).scalar_one())
     parts = [
