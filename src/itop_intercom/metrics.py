@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -10,7 +13,7 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 #: would let any sender add series of any length, and one invalid character would break
 #: /metrics for everyone. Anything else is counted as `other`.
 OTHER = "other"
-_ENDPOINTS = {
+_ENDPOINTS: Final[Mapping[str, str]] = {
     "/intercom/canvas/initialize": "initialize",
     "/intercom/canvas/submit": "submit",
     "/intercom/webhooks": "webhook",

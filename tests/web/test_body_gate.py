@@ -50,7 +50,10 @@ def _json_logs() -> None:
 
 @asynccontextmanager
 async def running(settings: Settings, http: str) -> AsyncIterator[tuple[int, Services]]:
-    """The app served by uvicorn in this event loop, configured as `serve` configures it."""
+    """The app served by uvicorn in this event loop, configured as `serve` configures it.
+
+    Not `tests.loopback.serve_in_thread`: the service's async database engine belongs to the
+    loop that built it, and these tests choose uvicorn's HTTP implementation."""
     services = build_services(settings)
     app = create_app(services, on_shutdown_close=False)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
