@@ -168,3 +168,15 @@ async def test_the_untouched_state_still_creates_the_ticket(
     await inbox.click("form:submit", field__title="Printer", field__description="Broken")
     assert inbox.screen == "created"
     assert len([c for c in fake_itop.calls if c["operation"] == "core/create"]) == 1
+
+
+async def test_the_note_is_shown_even_when_itop_cannot_give_home(
+    inbox: Inbox, fake_itop: FakeItop, t: Texts
+) -> None:
+    await inbox.initialize()
+    await inbox.click("home:create")
+    form_state(inbox)["form"]["caller"]["org_id"] = 99
+    fake_itop.down = True
+    await inbox.click("form:submit", field__title="Forged", field__description="x")
+    assert inbox.texts()[:2] == [t("error.state_rejected"), t("error.itop_down")]
+    assert not [c for c in fake_itop.calls if c["operation"] == "core/create"]

@@ -50,19 +50,15 @@ async def initialize(ctx: ScreenContext) -> tuple[Canvas, str]:
     return await _guarded(ctx, _home, "", retry_id="retry")
 
 
-async def _home_after_rejected_state(ctx: ScreenContext, _arg: str) -> Canvas:
-    answer = await home.render(ctx)
-    answer["canvas"]["content"]["components"].insert(
-        0, ck.text(ctx.t("error.state_rejected"), style="error")
-    )
-    return answer
-
-
 async def submit(ctx: ScreenContext) -> tuple[Canvas, str]:
     if ctx.state_rejected:
         # Never act on state we did not write: show Home, which only reads.
         log.warning("canvas state rejected", component=ctx.request.component_id)
-        canvas, outcome = await _guarded(ctx, _home_after_rejected_state, "", retry_id="retry")
+        canvas, outcome = await _guarded(ctx, _home, "", retry_id="retry")
+        # Said above Home, or above the error canvas when iTop cannot give Home either.
+        canvas["canvas"]["content"]["components"].insert(
+            0, ck.text(ctx.t("error.state_rejected"), style="error")
+        )
         return canvas, "state_rejected" if outcome == "ok" else outcome
     component_id = ctx.request.component_id or "home"
     resolved = ctx.services.actions.resolve(component_id)
