@@ -60,4 +60,4 @@ async def test_gone_conversation_is_given_up(services: Services) -> None:
     }
     with pytest.raises(jobs.PermanentJobError):
         await post_message(services, payload)
-    assert jobs.handler_for(POST_MESSAGE_JOB) is post_message
+    assert services.job_handlers[POST_MESSAGE_JOB] is post_message

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from itop_intercom.itop.catalog import Catalog, catalog_for
+from itop_intercom.itop.catalog import Catalog
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.errors import ItopApiError
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
@@ -31,7 +31,6 @@ async def test_choices_are_sorted_cached_and_shared() -> None:
         catalog.clear()
         await catalog.choices(query, "name")
         assert len(fake.calls) == 2
-        assert catalog_for(client) is catalog_for(client)
 
 
 async def test_failures_are_not_cached() -> None:
