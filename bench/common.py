@@ -280,9 +280,15 @@ def latency_line(values: Sequence[float]) -> str:
 
 
 async def closed_loop(
-    port: int, requests: Sequence[bytes], senders: int, result: LoadResult
+    port: int,
+    requests: Sequence[bytes],
+    senders: int,
+    result: LoadResult,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """`senders` connections, each sending its next request as soon as the previous answered."""
+    """`senders` connections, each sending its next request as soon as the previous answered,
+    until the requests run out (or `stop` is set)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for request in requests:
         queue.put_nowait(request)
@@ -290,7 +296,7 @@ async def closed_loop(
     async def sender() -> None:
         conn = await Connection.open(port)
         try:
-            while True:
+            while stop is None or not stop.is_set():
                 try:
                     request = queue.get_nowait()
                 except asyncio.QueueEmpty:

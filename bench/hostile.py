@@ -27,9 +27,9 @@ from tests.fakes.itop import FakeItop
 
 from bench.common import (
     WORKSPACE,
-    Connection,
     LoadResult,
     Service,
+    closed_loop,
     free_port,
     latency_line,
     open_loop,
@@ -78,41 +78,21 @@ def stranger_request(port: int, size: int, shape: str) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + raw
 
 
-async def strangers(port: int, request: bytes, count: int, stop: asyncio.Event) -> LoadResult:
-    result = LoadResult()
-
-    async def one() -> None:
-        conn = await Connection.open(port)
-        try:
-            while not stop.is_set():
-                started = asyncio.get_running_loop().time()
-                try:
-                    status = await conn.send(request)
-                except (OSError, asyncio.IncompleteReadError):
-                    result.errors += 1
-                    await conn.close()
-                    conn = await Connection.open(port)
-                    continue
-                result.record(status, asyncio.get_running_loop().time() - started)
-        finally:
-            await conn.close()
-
-    started = asyncio.get_running_loop().time()
-    await asyncio.gather(*(one() for _ in range(count)))
-    result.elapsed = asyncio.get_running_loop().time() - started
-    return result
-
-
 async def signed_with_noise(
     port: int, signed: list[bytes], rate: float, noise: bytes, count: int
 ) -> tuple[LoadResult, LoadResult]:
     stop = asyncio.Event()
-    noise_task = asyncio.ensure_future(strangers(port, noise, count, stop))
+    strangers = LoadResult()
+    # Far more than they can send before the signed run ends; `stop` ends them.
+    noise_task = asyncio.ensure_future(
+        closed_loop(port, [noise] * 100_000, count, strangers, stop=stop)
+    )
     await asyncio.sleep(0.5)  # the strangers are at full speed
     result = LoadResult()
     await open_loop(port, signed, rate, 16, result)
     stop.set()
-    return result, await noise_task
+    await noise_task
+    return result, strangers
 
 
 def main(argv: list[str] | None = None) -> int:
