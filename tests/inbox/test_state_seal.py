@@ -37,6 +37,10 @@ def test_a_sealed_state_comes_back_whatever_the_key_order() -> None:
     reordered["form"] = dict(reversed(list(reordered["form"].items())))
     assert unseal(reordered, workspace(), "42") == STATE
     assert unseal({}, workspace(), "42") == {}
+    # A JavaScript round trip writes whole floats as integers.
+    floats = seal({**STATE, "n": 2.0, "m": [1.5]}, workspace(), "42")
+    assert unseal({**floats, "n": 2}, workspace(), "42") is not None
+    assert unseal({**floats, "m": [1]}, workspace(), "42") is None
     assert seal({}, workspace(), "42") == {}
 
 

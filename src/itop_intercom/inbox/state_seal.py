@@ -13,8 +13,9 @@ leaves the service, a key per workspace secret, and rotating the secret invalida
 (the agent starts from Home once). Binding the workspace and the conversation stops a valid
 state from one conversation (a caller of another organisation) being replayed in another.
 
-The MAC is computed over a canonical JSON text (sorted keys, no spaces, ASCII escapes), so the
-key order or spacing of Intercom's echo does not matter.
+The MAC is computed over a canonical JSON text (sorted keys, no spaces, ASCII escapes, whole
+floats written as integers), so the key order, spacing or number style of the echo (a browser's
+JavaScript writes 2.0 as 2 and puts integer-like keys first) does not matter.
 """
 
 from __future__ import annotations
@@ -39,9 +40,19 @@ def _key(workspace: ResolvedWorkspace) -> bytes | None:
     return hmac.new(secret, KEY_CONTEXT, hashlib.sha256).digest()
 
 
+def _canonical(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def _mac(key: bytes, workspace_id: str, conversation_id: str, state: dict[str, Any]) -> str:
     text = json.dumps(
-        [workspace_id, conversation_id, state],
+        [workspace_id, conversation_id, _canonical(state)],
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,
