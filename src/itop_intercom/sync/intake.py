@@ -7,6 +7,7 @@ worker does the rest. Answers are chosen so that Intercom never retries or disab
 subscription for a condition a retry cannot fix:
 
 - `ping` → 200; a topic we do not handle → 200 `unsupported` (ignored);
+- `conversation_part.redacted` → 200 `redacted`: the parts' content is forgotten (`redaction`);
 - no topic, or a handled topic with a malformed body → `MalformedNotification` (400, as the
   guard's other refusals: the body will not get better);
 - the database unavailable → 503, so that Intercom's retry brings the notification back.
@@ -36,6 +37,7 @@ from itop_intercom.logs import get_logger
 from itop_intercom.settings.model import ResolvedWorkspace
 from itop_intercom.sync import queue
 from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS, classify
+from itop_intercom.sync.redaction import REDACTED_TOPIC, accept_redaction
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
@@ -63,9 +65,11 @@ async def accept(
         raise MalformedNotification("invalid notification: topic")
     if topic == "ping":
         return 200, {"status": "ok"}, "ping"
-    if topic not in HANDLED_TOPICS:
+    if topic not in HANDLED_TOPICS and topic != REDACTED_TOPIC:
         return 200, {"status": "unsupported", "topic": topic[:128]}, "unsupported"
     rows = part_rows(workspace.id, data, received_at=datetime.now(UTC))
+    if topic == REDACTED_TOPIC:
+        return await accept_redaction(services, workspace, rows)
     conversation_id = rows[0]["conversation_id"] if rows else _conversation_id(data)
     body: dict[str, Any] = {"status": "accepted", "conversation": conversation_id}
     if not rows:
