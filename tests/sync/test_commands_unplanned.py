@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -17,6 +20,8 @@ from tests.sync.conftest import T0, drain, link_ticket, post_webhook, user_part
 from tests.sync.test_commands import _run
 
 REPLIED = "conversation.user.replied"
+#: The iTop fake shows dates in its own timezone, as iTop does.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 async def test_parts_waiting_for_the_planner_are_listed_with_their_state(
@@ -74,15 +79,16 @@ async def test_once_planned_they_become_events(
 
 
 @pytest.mark.parametrize("stored", [2**62, -(2**40), 2**53, -1])
-async def test_events_show_survives_times_stored_before_they_were_checked(
+async def test_times_stored_before_they_were_checked_break_nothing(
     client: httpx.AsyncClient,
     services: Services,
     fake_itop: FakeItop,
+    worker: Worker,
     config: str,
     capsys: pytest.CaptureFixture[str],
     stored: int,
 ) -> None:
-    link_ticket(fake_itop, "c1")
+    ticket = link_ticket(fake_itop, "c1")
     await post_webhook(client, REPLIED, "c1", [user_part("101", "hello", T0)])
     await plan_new_parts(services)
     async with services.engine.begin() as conn:
@@ -95,3 +101,8 @@ async def test_events_show_survives_times_stored_before_they_were_checked(
     assert "written in Intercom" in out
     assert "Traceback" not in out
     assert await _run(["events", "list", "--config", config]) == 0
+    # The worker writes the entry, dated when the part was received.
+    await drain(worker)
+    assert (await queue.get_event(services.db, event.id)).state == "done"  # type: ignore[union-attr]
+    (entry,) = fake_itop.log_entries(ticket, "public_log")
+    assert entry["date"].startswith(datetime.now(UTC).astimezone(PARIS).strftime("%Y-%m-%d"))

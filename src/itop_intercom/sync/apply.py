@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from itop_intercom.errors import NotConfigured
 from itop_intercom.intercom.errors import IntercomError, IntercomTooLarge
+from itop_intercom.intercom.payloads import MAX_EPOCH
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
 from itop_intercom.settings.model import Region
@@ -108,6 +109,15 @@ def _language_and_region(services: Services, workspace_id: str) -> tuple[str, Re
     return workspace.language, workspace.region
 
 
+def _entry_date(delivery: Delivery) -> datetime:
+    """When the part was written in Intercom; the time it was received instead when the stored
+    time is not a date (rows stored before times were checked at the edge)."""
+    if 0 <= delivery.part_created_at <= MAX_EPOCH:
+        return datetime.fromtimestamp(delivery.part_created_at, UTC)
+    received = delivery.received_at
+    return received if received.tzinfo is not None else received.replace(tzinfo=UTC)
+
+
 async def _author_email(services: Services, delivery: Delivery) -> str | None:
     """The part author's email; for a teammate given only by id, the one Intercom knows."""
     if delivery.author_email or delivery.author_type != "admin" or not delivery.author_id:
@@ -143,9 +153,7 @@ async def _write_entry(
     item: dict[str, Any] = {
         "message": message,
         "format": "html",
-        "date": datetime.fromtimestamp(delivery.part_created_at, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        ),
+        "date": _entry_date(delivery).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "user_id": author.user_id,
     }
     if author.user_id == 0:
