@@ -29,7 +29,7 @@ from itop_intercom.runtime import Services
 from itop_intercom.sync import intake
 from itop_intercom.web.access_log import AccessLog, log_fields
 from itop_intercom.web.body_gate import BodyGate, BodyLimits
-from itop_intercom.web.guard import Refused, VerifiedRequest, verify
+from itop_intercom.web.guard import Refused, VerifiedRequest, client_secrets, verify
 
 log = get_logger("itop_intercom.app")
 
@@ -48,6 +48,7 @@ def create_app(
 ) -> ASGIApp:
     """The ASGI app (FastAPI wrapped in the access log) serving `services`."""
     settings = services.settings
+    secrets = client_secrets(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +83,7 @@ def create_app(
                 signature_header="X-Body-Signature",
                 workspace_key="workspace_id",
                 check=verify_canvas_signature,
+                secrets=secrets,
                 unstorable="repair",
             )
             payload = _canvas_request(verified)
@@ -130,6 +132,7 @@ def create_app(
                 signature_header="X-Hub-Signature",
                 workspace_key="app_id",
                 check=verify_webhook_signature,
+                secrets=secrets,
             )
         except Refused as exc:
             return refused(request, exc, "webhook")

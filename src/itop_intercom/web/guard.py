@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,19 +65,22 @@ def workspace_hint(raw: bytes, workspace_key: str) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
-def candidate_secrets(settings: Settings, hint: str | None) -> list[str]:
-    """Every configured client secret once, the hinted workspace's first."""
-    ordered: list[str] = []
-    ids = list(settings.workspaces)
-    if hint is not None:
-        ids.insert(0, hint)
-    for workspace_id in ids:
-        workspace = settings.workspace(workspace_id)
-        if workspace is not None and workspace.client_secret is not None:
-            ordered.append(workspace.client_secret.get_secret_value())
-    if settings.intercom.client_secret is not None:
-        ordered.append(settings.intercom.client_secret.get_secret_value())
-    return [s for s in dict.fromkeys(ordered) if s]
+def client_secrets(settings: Settings) -> list[str]:
+    """Every configured client secret once (computed when the app is built: settings do not
+    change while it runs)."""
+    values = [settings.intercom.client_secret]
+    values += [ws.client_secret for ws in settings.workspaces.values()]
+    return list(dict.fromkeys(v.get_secret_value() for v in values if v is not None and v))
+
+
+def candidate_secrets(settings: Settings, secrets: Sequence[str], hint: str | None) -> list[str]:
+    """`secrets`, the hinted workspace's first."""
+    workspace = settings.workspace(hint) if hint is not None else None
+    first = workspace.client_secret if workspace is not None else None
+    if first is None:
+        return list(secrets)
+    value = first.get_secret_value()
+    return [value, *(s for s in secrets if s != value)]
 
 
 def _signed_with(
@@ -94,11 +97,13 @@ async def verify(
     signature_header: str,
     workspace_key: str,
     check: Callable[[bytes, str | None, str], bool],
+    secrets: Sequence[str],
     unstorable: Literal["refuse", "repair"] = "refuse",
 ) -> VerifiedRequest:
     """The authentic, parsed request; raises `Refused` otherwise.
 
-    `unstorable` says what becomes of text that cannot be stored (lone surrogates, NUL):
+    `secrets` are every configured client secret (`client_secrets`). `unstorable` says what
+    becomes of text that cannot be stored (lone surrogates, NUL):
     refused (webhooks: a 400) or replaced by U+FFFD (canvases: the agent still gets a screen).
     """
     raw = await request.body()
@@ -111,7 +116,7 @@ async def verify(
     hint = workspace_hint(raw, workspace_key)
     if hint is not None:
         log_fields(request.scope)["claimed_workspace"] = hint
-    candidates = candidate_secrets(settings, hint)
+    candidates = candidate_secrets(settings, secrets, hint)
     if len(raw) >= THREAD_HASH_BYTES:
         # hashlib releases the GIL on large inputs: hashing in a thread lets the event loop
         # serve other requests meanwhile (a 1 MB body takes milliseconds per secret).
