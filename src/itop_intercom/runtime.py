@@ -24,6 +24,7 @@ from itop_intercom.logs import register_secrets
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.db import create_engine
+from itop_intercom.sync.back.state import BacksyncState
 
 
 class NotConfigured(Exception):
@@ -42,6 +43,7 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    backsync: BacksyncState | None = None
 
     @property
     def itop(self) -> ItopClient:
@@ -130,4 +132,7 @@ def build_services(
         metrics=Metrics(),
         itop_transport=itop_transport,
         intercom_transport=intercom_transport,
+        backsync=BacksyncState(
+            settings.backsync.admin_cache_seconds, settings.sync.author_cache_seconds
+        ),
     )

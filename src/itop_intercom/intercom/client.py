@@ -166,6 +166,29 @@ class IntercomClient:
             idempotent=False,
         )
 
+    async def list_admins(self) -> list[dict[str, Any]]:
+        """`GET /admins`: the workspace's teammates (`admins`; some versions say `teammates`)."""
+        body = await self._api("list_admins", "GET", "/admins", idempotent=True)
+        admins = body.get("admins", body.get("teammates"))
+        return [a for a in admins or [] if isinstance(a, dict)]
+
+    async def set_state(
+        self, conversation_id: str, *, admin_id: str, state: Literal["close", "open"]
+    ) -> dict[str, Any]:
+        """`POST /conversations/{id}/parts` with `message_type` close or open, as an admin.
+        Closing a closed conversation (or opening an open one) changes nothing, so it is safe
+        to send again after a failure."""
+        if state not in ("close", "open"):
+            raise ValueError(f"state must be close or open, not {state!r}")
+        payload = {"type": "admin", "admin_id": str(admin_id), "message_type": state}
+        return await self._api(
+            "set_state",
+            "POST",
+            f"/conversations/{_segment(conversation_id)}/parts",
+            json_body=payload,
+            idempotent=True,
+        )
+
     async def get_contact(self, contact_id: str) -> dict[str, Any]:
         """`GET /contacts/{id}`: the full contact, with its custom attributes."""
         return await self._api(

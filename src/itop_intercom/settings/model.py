@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from itop_intercom.settings.backsync import BacksyncSettings
 from itop_intercom.settings.form import (
     DEFAULT_FORM_ATTRIBUTES,
     FormFieldSettings,
@@ -282,6 +283,7 @@ class Settings(BaseSettings):
     view_ticket: ViewTicketSettings = Field(default_factory=ViewTicketSettings)
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    backsync: BacksyncSettings = Field(default_factory=BacksyncSettings)
 
     @field_validator("workspaces")
     @classmethod

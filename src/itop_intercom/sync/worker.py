@@ -31,6 +31,7 @@ from itop_intercom.runtime import Services
 from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue, signals
 from itop_intercom.sync.authors import AuthorDirectory
+from itop_intercom.sync.back.runner import BacksyncRunner
 from itop_intercom.sync.dbutil import now
 from itop_intercom.sync.failures import Failure, backoff, classify
 from itop_intercom.sync.health import ItopHealth
@@ -62,6 +63,7 @@ class Worker:
         self._active: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._planned = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
+        self.backsync = BacksyncRunner(services, self.owner)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -73,6 +75,7 @@ class Worker:
             asyncio.create_task(self._planner_loop(stop, wake), name="sync-planner"),
             asyncio.create_task(self._applier_loop(stop), name="sync-applier"),
             asyncio.create_task(self._heartbeat_loop(stop), name="sync-heartbeat"),
+            asyncio.create_task(self.backsync.run(stop), name="backsync"),
         ]
         try:
             await stop.wait()
@@ -107,7 +110,7 @@ class Worker:
         for job in await jobs.claim(self.services.engine, self.owner, 100, self.lease_seconds):
             await jobs.run(self.services, job, self.owner)
             worked += 1
-        return worked
+        return worked + await self.backsync.run_once()
 
     @property
     def lease_seconds(self) -> float:
