@@ -389,7 +389,8 @@ async def test_token_user_not_administrator_is_blocking(run: Run) -> None:
     assert "Administrator profile" in not_admin.fix
     # The ticket checks still run: a non-admin can read tickets.
     assert only(results, "itop.class_ok").status == "ok"
-    assert failures(results) == ["itop.not_admin"]
+    # Nor may it read the change history, so nothing written in iTop would reach Intercom.
+    assert failures(results) == ["itop.not_admin", "backsync.history_denied"]
     assert report(results)[0] == 1
 
 

@@ -366,6 +366,8 @@ class _ItopChecks:
         self.ticket_class = settings.ticket.class_
 
     async def run(self) -> None:
+        from itop_intercom.ops import check_backsync  # imports this module's CheckResult
+
         rest_url = self.settings.itop.rest_url
         if rest_url is None:
             self._skip_itop_settings("the iTop URL (step 1)")
@@ -394,9 +396,12 @@ class _ItopChecks:
             if not await self._check_login(have_token=token is not None):
                 self._skip_itop_settings("iTop to accept the token (step 1)")
                 return
-            _, class_ok = await asyncio.gather(
-                self._check_administrator(), self._check_ticket_class()
+            _, class_ok, history = await asyncio.gather(
+                self._check_administrator(),
+                self._check_ticket_class(),
+                self._call(check_backsync.history_access(client, self.settings)),
             )
+            self.out.append(history)
             if class_ok:
                 await self._check_attributes()
 
