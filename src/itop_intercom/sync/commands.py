@@ -40,6 +40,9 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--jobs", action="store_true", help="list background jobs instead")
+    listing.add_argument(
+        "--outbound", action="store_true", help="list posts from iTop to Intercom instead"
+    )
     listing.set_defaults(func=cmd_events_list)
 
     show = with_config(events_sub.add_parser("show", help="everything about one event"))
@@ -52,6 +55,9 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     replay.add_argument("ids", type=int, nargs="*", metavar="ID")
     replay.add_argument("--dead", action="store_true", help="replay every dead event")
     replay.add_argument("--jobs", action="store_true", help="replay background jobs instead")
+    replay.add_argument(
+        "--outbound", action="store_true", help="replay posts from iTop to Intercom instead"
+    )
     replay.set_defaults(func=cmd_events_replay)
 
 
@@ -131,6 +137,12 @@ def cmd_events_list(args: argparse.Namespace) -> int:
     if args.jobs:
         return _with_engine(
             settings, lambda engine: jobs_list(engine, args, sys.stdout), sys.stderr
+        )
+    if args.outbound:
+        from itop_intercom.sync.back.commands import outbound_list
+
+        return _with_engine(
+            settings, lambda engine: outbound_list(engine, args, sys.stdout), sys.stderr
         )
     return _with_engine(settings, lambda engine: events_list(engine, args, sys.stdout), sys.stderr)
 
@@ -267,6 +279,10 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     replay = jobs_replay if args.jobs else events_replay
+    if args.outbound:
+        from itop_intercom.sync.back.commands import outbound_replay
+
+        replay = outbound_replay
     return _with_engine(
         settings,
         lambda engine: replay(engine, args.ids, args.dead, sys.stdout, sys.stderr),

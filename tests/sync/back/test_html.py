@@ -28,7 +28,9 @@ def test_links_to_other_schemes_keep_only_their_text(href: str) -> None:
 
 
 def test_unknown_tags_and_attributes_go_but_the_text_stays() -> None:
-    source = '<p class="x" onclick="evil()"><span style="color:red">red</span> <img src="a.png"></p>'
+    source = (
+        '<p class="x" onclick="evil()"><span style="color:red">red</span> <img src="a.png"></p>'
+    )
     assert to_intercom(source) == "<p>red </p>"
 
 
