@@ -247,7 +247,7 @@ class _Class:
     abstract: bool = False
     name_attrs: tuple[str, ...] = ("name",)
     family: str = ""
-    order: Literal["friendlyname", "ref_desc", "id"] = "friendlyname"
+    order: Literal["friendlyname", "ref_desc", "id", "change_text"] = "friendlyname"
 
 
 _TICKET_STATUSES = tuple(
@@ -538,18 +538,6 @@ _USER_PROFILE_ATTRS = [
     A("userid_friendlyname", "extfield", key="userid", remote="friendlyname"),
     A("profileid_friendlyname", "extfield", key="profileid", remote="friendlyname"),
 ]
-_CHANGE_OP_ATTRS = [
-    A("date", "datetime", "Date"),
-    A("userinfo", "string", "User info"),
-    A("user_id", "extkey", "User", target="User"),
-    A("objclass", "string", "Object class"),
-    A("objkey", "int", "Object key"),
-    A("attcode", "string", "Attribute"),
-    A("lastentry", "int", "Last entry"),
-    A("finalclass", "finalclass"),
-    A("friendlyname", "friendlyname"),
-    A("user_id_friendlyname", "extfield", key="user_id", remote="friendlyname"),
-]
 _NAMED_ATTRS = [A("name", "string", "Name", null=False), A("friendlyname", "friendlyname")]
 _SERVICE_ATTRS = [
     A("name", "string", "Name", null=False),
@@ -633,6 +621,8 @@ _OTHER_TICKET_ATTRS = [
 
 
 def _build_model(instance: Instance) -> dict[str, _Class]:
+    from tests.fakes import itop_history
+
     def cls(name: str, attrs: list[_Attr], **kwargs: Any) -> _Class:
         return _Class(name, {a.code: a for a in attrs}, **kwargs)
 
@@ -671,22 +661,7 @@ def _build_model(instance: Instance) -> dict[str, _Class]:
             name_attrs=("item_class", "temp_id"),
             order="id",
         ),
-        cls(
-            "CMDBChangeOp",
-            _CHANGE_OP_ATTRS,
-            abstract=True,
-            family="CMDBChangeOp",
-            name_attrs=(),
-            order="id",
-        ),
-        cls(
-            "CMDBChangeOpSetAttributeCaseLog",
-            _CHANGE_OP_ATTRS,
-            parent="CMDBChangeOp",
-            family="CMDBChangeOp",
-            name_attrs=(),
-            order="id",
-        ),
+        *itop_history.classes(A, cls),
         cls("Service", _SERVICE_ATTRS, family="Service"),
         cls("ServiceSubcategory", _SUBCATEGORY_ATTRS, family="ServiceSubcategory"),
         cls("Contract", [*_CONTRACT_ATTRS, *_CONTRACT_TAIL], abstract=True, family="Contract"),
@@ -820,7 +795,7 @@ _PROFILES = (
     (1024, "REST Services User"),
 )
 #: Classes that only administrators can read (024, 072).
-_ADMIN_READ_FAMILIES = frozenset({"User", "URP_UserProfile", "CMDBChangeOp"})
+_ADMIN_READ_FAMILIES = frozenset({"User", "URP_UserProfile", "CMDBChangeOp", "CMDBChange"})
 #: Classes that non-administrators can create/modify (028, 055, 063; README quirk 26).
 _AGENT_WRITE_FAMILIES = frozenset({"Ticket", "Attachment", "Contact"})
 
@@ -1621,6 +1596,7 @@ class FakeItop:
         self._next_id: dict[str, int] = {}
         self._ref_counter = 0
         self._tokens: dict[str, int] = {}
+        self._origin = "webservice-rest"
         self._seed(seed)
 
     # -- public helpers -----------------------------------------------------------------------
@@ -1756,6 +1732,54 @@ class FakeItop:
         fields.update({code: self._render(row, code, "read") for code in self._attrs_of(row)})
         return fields
 
+    def ui_add_entry(
+        self,
+        ticket_id: int,
+        message_html: str,
+        *,
+        login: str = "victor.hugo",
+        attcode: str = "public_log",
+    ) -> None:
+        """An entry typed in the back office by `login` (125, 129): the entry's author is that
+        user, and its change has origin `interactive` and userinfo = the user's display name."""
+        fields = {attcode: {"add_item": {"message": message_html, "format": "html"}}}
+        self._as_ui(login, "core/update", {"key": int(ticket_id), "fields": fields})
+
+    def ui_apply_stimulus(
+        self, ticket_id: int, stimulus: str, *, login: str = "victor.hugo", **fields: Any
+    ) -> None:
+        """A lifecycle transition clicked in the back office by `login` (origin `interactive`)."""
+        self._as_ui(
+            login,
+            "core/apply_stimulus",
+            {"key": int(ticket_id), "stimulus": stimulus, "fields": fields},
+        )
+
+    def _as_ui(self, login: str, operation: str, params: dict[str, Any]) -> None:
+        user = self._user_by_login(login)
+        if user is None:
+            raise ValueError(f"no user {login!r}")
+        payload = {
+            "operation": operation,
+            "class": "UserRequest",
+            "comment": self._display_name(user),
+            "output_fields": "id",
+            **params,
+        }
+        self._origin = "interactive"
+        try:
+            handler = self._op_update if operation == "core/update" else self._op_apply_stimulus
+            handler(payload, user)
+        except (_ApiError, _ResultError) as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            self._origin = "webservice-rest"
+
+    def last_change_op_id(self) -> int:
+        """The highest change op id so far (0 when the history is empty)."""
+        ids = [int(r["id"]) for r in self._rows_of("CMDBChangeOp")]
+        return max(ids, default=0)
+
     def log_entries(self, ticket_id: int, attcode: str = "public_log") -> list[dict[str, Any]]:
         """The case-log entries of a ticket, in insertion order, as REST returns them."""
         row = self._rows["UserRequest"].get(int(ticket_id))
@@ -1842,6 +1866,10 @@ class FakeItop:
     # -- seed data ----------------------------------------------------------------------------
 
     def _seed(self, seed: Seed) -> None:
+        # The lab's history did not start empty (install, token users): its change ids had two
+        # digits when 071 was recorded, so their text order (iTop's order of change ops) was
+        # their numeric order there. Ids from 10 keep that true for the replayed cases.
+        self._next_id["CMDBChange"] = 10
         for oid, name, code in (
             (1, "My Company/Department", "SOMECODE"),
             (2, "IT Department", ""),
@@ -1991,6 +2019,10 @@ class FakeItop:
             )
         if order == "id":
             return sorted(unique, key=lambda r: int(r["id"]))
+        if order == "change_text":
+            from tests.fakes import itop_history
+
+            return sorted(unique, key=itop_history.sort_key)
         return sorted(unique, key=lambda r: (_collate(self._friendlyname(r)), int(r["id"])))
 
     # -- users and rights ---------------------------------------------------------------------
@@ -2029,6 +2061,8 @@ class FakeItop:
 
     def _friendlyname(self, row: Row) -> str:
         klass = self._model[row["_class"]]
+        if klass.family == "CMDBChangeOp":
+            return str(row["change"])  # an op is named after its change (114)
         if klass.name == "URP_UserProfile":
             user = self._find("User", int(row["userid"]))
             profile = self._find("URP_Profiles", int(row["profileid"]))
@@ -2533,25 +2567,14 @@ class FakeItop:
         issues = self._check(row, changed)
         if issues:
             raise _cannot_save(issues, row["_class"], int(row["id"]))
+        before = self._rows[row["_class"]].get(int(row["id"]))
         self._store(row)
-        klass = self._model[row["_class"]]
-        for code in sorted(changed, key=list(klass.attrs).index):
-            if klass.attrs[code].kind == "caselog":
-                self._record_case_log_change(row, code, caller, comment)
+        from tests.fakes import itop_history
 
-    def _record_case_log_change(self, row: Row, code: str, caller: Row, comment: str) -> None:
-        op = self._new_row("CMDBChangeOpSetAttributeCaseLog")
-        op.update(
-            date=_format_date(self.now()),
-            userinfo=comment,
-            user_id=int(caller["id"]),
-            objclass=row["_class"],
-            objkey=int(row["id"]),
-            attcode=code,
-            lastentry=max(len(row[code]) - 1, 0),
-        )
-        op["id"] = self._allocate_id("CMDBChangeOp")
-        self._store(op)
+        itop_history.record(self, row, before, changed, caller, comment, origin=self._origin)
+
+    def _history_date(self) -> str:
+        return _format_date(self.now())
 
     def _helper_create(
         self, class_name: str, values: Mapping[str, Any], object_id: int | None = None
