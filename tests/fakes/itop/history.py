@@ -19,14 +19,16 @@
 ASSUMPTION (not recorded): filtering and `*+` on the intermediate class
 `CMDBChangeOpSetAttribute` (`attcode` is one of its codes) work as on `CMDBChangeOp`; the
 transcripts show `*+` on `CMDBChangeOp` (127), and a note of 120 says `CMDBChangeOpSetAttribute`
-with `id,attcode,finalclass` works. See `tests/data/itop-assumptions/` for the one assumed
-exchange.
+with `id,attcode,finalclass` works. `tests/data/itop-assumptions/A01-*.json` is that one
+assumed exchange.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from tests.fakes.itop.model_types import A
 
 #: Attribute kinds whose changes iTop records as CMDBChangeOpSetAttributeScalar.
 SCALAR_KINDS = frozenset({"string", "enum", "extkey", "int", "date", "datetime", "url", "email"})
@@ -36,7 +38,7 @@ UNTRACKED = frozenset({"last_update"})
 Row = dict[str, Any]
 
 
-def attribute_lists(A: Callable[..., Any]) -> dict[str, list[Any]]:
+def attribute_lists() -> dict[str, list[Any]]:
     """The attributes of the history classes, in iTop's `*` order (114, 116, 118, 120)."""
     head = [
         A("change", "extkey", "Change", target="CMDBChange"),
@@ -82,8 +84,9 @@ def attribute_lists(A: Callable[..., Any]) -> dict[str, list[Any]]:
     }
 
 
-def classes(A: Callable[..., Any], cls: Callable[..., Any]) -> list[Any]:
-    attrs = attribute_lists(A)
+def history_classes(cls: Callable[..., Any]) -> list[Any]:
+    """The history classes, built with the data model's `cls` helper."""
+    attrs = attribute_lists()
     op = {"family": "CMDBChangeOp", "order": "change_text"}
     return [
         cls("CMDBChange", attrs["CMDBChange"], family="CMDBChange", name_attrs=("date",)),
@@ -113,7 +116,7 @@ def classes(A: Callable[..., Any], cls: Callable[..., Any]) -> list[Any]:
     ]
 
 
-def sort_key(row: Row) -> tuple[str, int]:
+def change_op_order(row: Row) -> tuple[str, int]:
     """iTop's order of change ops: change id as text, then (here) decreasing op id."""
     return (str(row["change"]), -int(row["id"]))
 
@@ -126,7 +129,7 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def record(
+def record_change(
     fake: Any,
     row: Row,
     before: Row | None,
