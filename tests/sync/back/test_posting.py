@@ -1,0 +1,147 @@
+"""What an agent does in iTop reaches the linked conversation, once, as the right admin."""
+
+from __future__ import annotations
+
+import re
+
+from itop_intercom.runtime import Services
+from itop_intercom.sync.back.runner import BacksyncRunner
+from tests.fakes.intercom import FakeIntercom
+from tests.fakes.itop import AGENT_TOKEN, FakeItop
+from tests.sync.back.conftest import TOKEN_ADMIN, VICTOR_ADMIN, cycle, linked, replies
+
+
+async def test_an_agent_reply_typed_in_itop_is_posted_once_as_that_agent(
+    runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = linked(fake_itop, "501")
+    await cycle(runner)  # first start: the cursor is set to "now"
+    fake_itop.ui_add_entry(ticket, "<p>We are on it, <b>Agatha</b>.</p>", login="victor.hugo")
+    await cycle(runner)
+    await cycle(runner)
+    posted = replies(intercom, "501")
+    assert len(posted) == 1
+    reply = posted[0]
+    assert (reply["message_type"], reply["admin_id"], reply["type"]) == (
+        "comment",
+        VICTOR_ADMIN,
+        "admin",
+    )
+    assert reply["body"].startswith("<p>We are on it, <b>Agatha</b>.</p>")
+    # Attributed to Victor himself: no "wrote in iTop" line; the ticket's ref links to the portal.
+    assert "wrote in iTop" not in reply["body"]
+    ref = fake_itop.ticket(ticket)["ref"]
+    assert re.search(
+        rf'<a href="[^"]*exec_module=itop-portal-base[^"]*#itop-\d+-reply">{ref}</a>', reply["body"]
+    )
+
+
+async def test_an_author_who_is_not_an_intercom_admin_is_named_by_the_default_admin(
+    services: Services, runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = linked(fake_itop, "501")
+    await cycle(runner)
+    # Another integration writes on behalf of Agatha (no Intercom admin has her email).
+    body = fake_itop.api(
+        {
+            "operation": "core/update",
+            "comment": "portal bridge",
+            "class": "UserRequest",
+            "key": ticket,
+            "fields": {
+                "public_log": {
+                    "add_item": {
+                        "message": "<p>Any news?</p>",
+                        "format": "html",
+                        "user_id": {"login": "agatha.christie"},
+                    }
+                }
+            },
+        }
+    )
+    assert body["code"] == 0, body
+    await cycle(runner)
+    [reply] = replies(intercom, "501")
+    assert reply["admin_id"] == TOKEN_ADMIN  # no default admin configured: the token's admin
+    assert reply["body"].startswith("<p><strong>Agatha Christie wrote in iTop:</strong></p>")
+    assert "<p>Any news?</p>" in reply["body"]
+
+
+async def test_the_configured_default_admin_posts_for_unknown_authors(
+    make_settings,
+    fake_itop: FakeItop,
+    intercom: FakeIntercom,  # type: ignore[no-untyped-def]
+) -> None:
+    from itop_intercom.runtime import build_services
+
+    services = build_services(
+        make_settings(backsync={"default_admin_id": "991267466"}),
+        itop_transport=fake_itop.transport(),
+        intercom_transport=intercom.transport(),
+    )
+    try:
+        runner = BacksyncRunner(services, "w")
+        ticket = linked(fake_itop, "502")
+        await cycle(runner)
+        fake_itop.api(
+            {
+                "operation": "core/update",
+                "comment": "another integration",
+                "class": "UserRequest",
+                "key": ticket,
+                "fields": {"public_log": {"add_item": {"message": "Done.", "format": "text"}}},
+            },
+            token=AGENT_TOKEN,
+        )
+        await cycle(runner)
+        [reply] = replies(intercom, "502")
+        assert reply["admin_id"] == "991267466"
+        assert "intercom_sync_agent wrote in iTop:" in reply["body"]
+    finally:
+        await services.aclose()
+
+
+async def test_itop_html_is_cleaned_for_intercom(
+    runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = linked(fake_itop, "501")
+    await cycle(runner)
+    fake_itop.ui_add_entry(
+        ticket,
+        '<div class="x">See <a href="https://kb.example/1?a=1&amp;b=2">the KB</a></div>'
+        "<ul><li>one</li></ul><table><tr><td>cell</td></tr></table>",
+    )
+    await cycle(runner)
+    [reply] = replies(intercom, "501")
+    body = reply["body"]
+    assert '<a href="https://kb.example/1?a=1&amp;b=2">the KB</a>' in body
+    assert "<ul><li>one</li></ul>" in body and "cell" in body
+    assert "<div" not in body and "<table" not in body and "class=" not in body
+
+
+async def test_private_log_entries_stay_in_itop_unless_notes_are_on(
+    make_settings,
+    fake_itop: FakeItop,
+    intercom: FakeIntercom,  # type: ignore[no-untyped-def]
+) -> None:
+    from itop_intercom.runtime import build_services
+
+    for notes, expected in ((False, 0), (True, 1)):
+        intercom.replies.clear()
+        services = build_services(
+            make_settings(backsync={"private_notes": notes}),
+            itop_transport=fake_itop.transport(),
+            intercom_transport=intercom.transport(),
+        )
+        try:
+            runner = BacksyncRunner(services, "w")
+            ticket = linked(fake_itop, "501")
+            await cycle(runner)
+            fake_itop.ui_add_entry(ticket, "<p>Root cause: disk full.</p>", attcode="private_log")
+            await cycle(runner)
+            notes_posted = [r for r in replies(intercom, "501") if r["message_type"] == "note"]
+            assert len(notes_posted) == expected
+            assert all("Root cause: disk full." in r["body"] for r in notes_posted)
+            assert not [r for r in replies(intercom, "501") if r["message_type"] == "comment"]
+        finally:
+            await services.aclose()
