@@ -423,7 +423,11 @@ def _error_details(response: httpx.Response) -> tuple[str | None, str | None, st
 
 
 def _reset_wait(response: httpx.Response) -> float:
-    """Seconds until `X-RateLimit-Reset` (a unix time), or a default when it is missing."""
+    """Seconds until `X-RateLimit-Reset` (a unix time), or a default when it is missing. A
+    `Retry-After` in seconds (not documented by Intercom, but sent by proxies) wins."""
+    retry_after = response.headers.get("Retry-After")
+    if retry_after is not None and retry_after.strip().isdigit():
+        return min(float(retry_after.strip()), 3600.0)
     value = response.headers.get("X-RateLimit-Reset")
     if value is None:
         return DEFAULT_RATE_LIMIT_WAIT

@@ -124,7 +124,7 @@ async def test_rate_limits_are_waited_out_and_order_is_kept(
     for n in range(3):
         fake_itop.ui_add_entry(ticket, f"<p>{n}</p>")
     intercom.rate_limit_reset_in = 0.0
-    intercom.rate_limit_next = 20  # more than the client sits out on its own
+    intercom.rate_limit_next = 5  # more than the client sits out on its own (3)
     await cycle(runner)
     deadline = time.monotonic() + 10
     while "pending" in await _states(fast) and time.monotonic() < deadline:
