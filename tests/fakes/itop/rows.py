@@ -29,6 +29,7 @@ class _Rows:
     calls: list[dict[str, Any]]
     clock: Callable[[], datetime]
     _model: dict[str, _Class]
+    _origin: str
     _filter_code_cache: dict[str, list[str]]
     _rows: dict[str, dict[int, Row]]
     _next_id: dict[str, int]

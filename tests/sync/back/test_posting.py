@@ -6,6 +6,7 @@ import re
 
 from itop_intercom.runtime import Services
 from itop_intercom.sync.back.runner import BacksyncRunner
+from tests.conftest import SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
 from tests.sync.back.conftest import TOKEN_ADMIN, VICTOR_ADMIN, cycle, linked, replies
@@ -68,9 +69,9 @@ async def test_an_author_who_is_not_an_intercom_admin_is_named_by_the_default_ad
 
 
 async def test_the_configured_default_admin_posts_for_unknown_authors(
-    make_settings,
+    make_settings: SettingsFactory,
     fake_itop: FakeItop,
-    intercom: FakeIntercom,  # type: ignore[no-untyped-def]
+    intercom: FakeIntercom,
 ) -> None:
     from itop_intercom.runtime import build_services
 
@@ -120,9 +121,9 @@ async def test_itop_html_is_cleaned_for_intercom(
 
 
 async def test_private_log_entries_stay_in_itop_unless_notes_are_on(
-    make_settings,
+    make_settings: SettingsFactory,
     fake_itop: FakeItop,
-    intercom: FakeIntercom,  # type: ignore[no-untyped-def]
+    intercom: FakeIntercom,
 ) -> None:
     from itop_intercom.runtime import build_services
 

@@ -12,7 +12,9 @@ from tests.conftest import SettingsFactory
 SECRET = "hook-secret-3f9a"
 
 
-async def _post(make_settings: SettingsFactory, headers: dict[str, str], **settings: object):  # type: ignore[no-untyped-def]
+async def _post(
+    make_settings: SettingsFactory, headers: dict[str, str], **settings: object
+) -> tuple[httpx.Response, bool]:
     services = build_services(make_settings(**settings))
     app = create_app(services, on_shutdown_close=False)
     try:
