@@ -86,8 +86,8 @@ async def test_a_crash_after_the_post_does_not_post_it_again(
     await cycle(runner)
     fake_itop.ui_add_entry(ticket, "<p>posted just before the crash</p>")
     await runner.poll()
-    [[workspace, conversation]] = await outbox.claim(fast.engine, "dies", 10, 30)
-    [row] = await outbox.pending(fast.engine, workspace, conversation)
+    [[workspace, conversation]] = await outbox.claim(fast.db, "dies", 10, 30)
+    [row] = await outbox.pending(fast.db, workspace, conversation)
     await sender._post(fast, "dies", row)  # posted; the process dies before recording it
     assert len(replies(intercom, "501")) == 1
     await expire_leases(fast)
@@ -154,13 +154,13 @@ async def test_a_post_that_keeps_failing_becomes_a_dead_letter_and_can_be_replay
         assert await _states(services) == ["dead"]
         out = io.StringIO()
         args = Namespace(state="dead", conversation=None, limit=50)
-        await outbound_list(services.engine, args, out)
+        await outbound_list(services.db, args, out)
         assert (
             "dead" in out.getvalue() and "reply" in out.getvalue() and "HTTP 500" in out.getvalue()
         )
         intercom.fail_status = None
         [row_id] = [int(line.split()[0]) for line in out.getvalue().splitlines()[1:]]
-        code = await outbound_replay(services.engine, [row_id], False, io.StringIO(), io.StringIO())
+        code = await outbound_replay(services.db, [row_id], False, io.StringIO(), io.StringIO())
         assert code == 0
         await runner.send_due()
         await runner.send_due()

@@ -14,9 +14,9 @@ def _short(text: str | None, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-async def outbound_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
+async def outbound_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
     rows = await outbox.list_rows(
-        engine, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
+        db, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
     )
     if not rows:
         print("no posts to Intercom", file=out)
@@ -37,10 +37,8 @@ async def outbound_list(engine: Any, args: argparse.Namespace, out: TextIO) -> i
     return 0
 
 
-async def outbound_replay(
-    engine: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO
-) -> int:
-    replayed, not_found, not_dead = await outbox.replay(engine, ids, all_dead=all_dead)
+async def outbound_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
+    replayed, not_found, not_dead = await outbox.replay(db, ids, all_dead=all_dead)
     for row_id in not_found:
         print(f"itop-intercom: no post {row_id}", file=err)
     for row_id, state in not_dead:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import (
     backsync_conversations as conv_t,
 )
@@ -31,7 +32,7 @@ from itop_intercom.store.tables import (
 )
 from itop_intercom.sync.back.decide import LinkKey, LinkMemory, Post
 from itop_intercom.sync.back.render import KIND_RANK
-from itop_intercom.sync.dbutil import insert_ignore, lock_rows, now, skip_locked, write_transaction
+from itop_intercom.sync.dbutil import insert_ignore, lock_rows, now, skip_locked
 
 CURSOR = "history"
 
@@ -42,9 +43,9 @@ class Cursor:
     since: str | None
 
 
-async def take_poll_lease(engine: AsyncEngine, owner: str, lease_seconds: float) -> Cursor | None:
+async def take_poll_lease(db: Database, owner: str, lease_seconds: float) -> Cursor | None:
     """The cursor, when this instance may poll now (one poller at a time); else None."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await conn.execute(insert_ignore(conn, cursor_t).values(name=CURSOR))
         t = now()
         result = await conn.execute(
@@ -65,9 +66,9 @@ async def take_poll_lease(engine: AsyncEngine, owner: str, lease_seconds: float)
         return Cursor(None if row.op_id is None else int(row.op_id), row.since)
 
 
-async def start_cursor(engine: AsyncEngine, owner: str, since: str) -> None:
+async def start_cursor(db: Database, owner: str, since: str) -> None:
     """First start: read the history from `since` (iTop-local "now") until an op is seen."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(cursor_t)
             .where(
@@ -80,9 +81,9 @@ async def start_cursor(engine: AsyncEngine, owner: str, since: str) -> None:
         )
 
 
-async def load_memory(engine: AsyncEngine, ticket_class: str) -> dict[LinkKey, LinkMemory]:
+async def load_memory(db: Database, ticket_class: str) -> dict[LinkKey, LinkMemory]:
     query = sa.select(links_t).where(links_t.c.ticket_class == ticket_class)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return {
         (int(r.ticket_id), r.workspace_id, r.conversation_id): LinkMemory(
@@ -93,7 +94,7 @@ async def load_memory(engine: AsyncEngine, ticket_class: str) -> dict[LinkKey, L
 
 
 async def commit_poll(
-    engine: AsyncEngine,
+    db: Database,
     owner: str,
     read_from: Cursor,
     new_op_id: int | None,
@@ -104,7 +105,7 @@ async def commit_poll(
     """Store a poll's outcome atomically; False (nothing stored) when another instance moved
     the cursor meanwhile (its poll wins; this one's rows would be the same)."""
     t = now()
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         query = sa.select(cursor_t).where(cursor_t.c.name == CURSOR)
         row = (await conn.execute(lock_rows(conn, query))).one()
         current = Cursor(None if row.op_id is None else int(row.op_id), row.since)
@@ -198,13 +199,13 @@ class OutboxRow:
 
 
 async def claim(
-    engine: AsyncEngine, owner: str, limit: int, lease_seconds: float
+    db: Database, owner: str, limit: int, lease_seconds: float
 ) -> list[tuple[str, str]]:
     """Lease up to `limit` conversations with rows due now."""
     if limit <= 0:
         return []
     claimed: list[tuple[str, str]] = []
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         t = now()
         free = sa.or_(conv_t.c.lease_until.is_(None), conv_t.c.lease_until < t)
         query = (
@@ -228,8 +229,8 @@ async def claim(
     return claimed
 
 
-async def renew(engine: AsyncEngine, owner: str, lease_seconds: float) -> None:
-    async with write_transaction(engine) as conn:
+async def renew(db: Database, owner: str, lease_seconds: float) -> None:
+    async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(conv_t)
             .where(conv_t.c.lease_owner == owner)
@@ -242,14 +243,14 @@ async def renew(engine: AsyncEngine, owner: str, lease_seconds: float) -> None:
         )
 
 
-async def pending(engine: AsyncEngine, workspace_id: str, conversation_id: str) -> list[OutboxRow]:
+async def pending(db: Database, workspace_id: str, conversation_id: str) -> list[OutboxRow]:
     """The conversation's pending rows in iTop's order (op id, then the kind's rank)."""
     query = sa.select(outbox_t).where(
         outbox_t.c.workspace_id == workspace_id,
         outbox_t.c.conversation_id == conversation_id,
         outbox_t.c.state == "pending",
     )
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     items = [
         OutboxRow(
@@ -281,9 +282,9 @@ def _holding(owner: str, workspace_id: str, conversation_id: str) -> Any:
     )
 
 
-async def mark_started(engine: AsyncEngine, row: OutboxRow, owner: str) -> bool:
+async def mark_started(db: Database, row: OutboxRow, owner: str) -> bool:
     """Record that a post is about to be sent; False when this sender lost the lease."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         result = await conn.execute(
             sa.update(outbox_t)
             .where(
@@ -293,11 +294,11 @@ async def mark_started(engine: AsyncEngine, row: OutboxRow, owner: str) -> bool:
             )
             .values(started_at=now(), attempts=outbox_t.c.attempts + 1)
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
 
-async def finish(engine: AsyncEngine, row_id: int, state: str, error: str | None = None) -> None:
-    async with write_transaction(engine) as conn:
+async def finish(db: Database, row_id: int, state: str, error: str | None = None) -> None:
+    async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id == row_id, outbox_t.c.state == "pending")
@@ -309,11 +310,11 @@ async def finish(engine: AsyncEngine, row_id: int, state: str, error: str | None
         )
 
 
-async def retry(engine: AsyncEngine, row_id: int, due: float, error: str) -> None:
+async def retry(db: Database, row_id: int, due: float, error: str) -> None:
     """Try again at `due`. `started_at` stays: once a post may have been sent, every later
     attempt looks for it in the conversation before posting."""
     values: dict[str, Any] = {"due_at": due, "last_error": error[:2000]}
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id == row_id, outbox_t.c.state == "pending")
@@ -321,9 +322,9 @@ async def retry(engine: AsyncEngine, row_id: int, due: float, error: str) -> Non
         )
 
 
-async def release(engine: AsyncEngine, workspace_id: str, conversation_id: str, owner: str) -> None:
+async def release(db: Database, workspace_id: str, conversation_id: str, owner: str) -> None:
     """Give the conversation back, due at its first pending row (or nothing to do)."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         first = (
             await conn.execute(
                 sa.select(sa.func.min(outbox_t.c.due_at)).where(
@@ -347,17 +348,17 @@ async def release(engine: AsyncEngine, workspace_id: str, conversation_id: str, 
 # -- read models and administration -------------------------------------------------------------
 
 
-async def oldest_pending(engine: AsyncEngine) -> float | None:
+async def oldest_pending(db: Database) -> float | None:
     """When the oldest change not yet posted happened (epoch seconds), for the lag metric."""
     query = sa.select(sa.func.min(outbox_t.c.changed_at)).where(outbox_t.c.state == "pending")
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         value = (await conn.execute(query)).scalar_one_or_none()
     return None if value is None else float(value)
 
 
-async def counts(engine: AsyncEngine) -> dict[str, int]:
+async def counts(db: Database) -> dict[str, int]:
     query = sa.select(outbox_t.c.state, sa.func.count()).group_by(outbox_t.c.state)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         return {str(s): int(n) for s, n in (await conn.execute(query)).all()}
 
 
@@ -375,7 +376,7 @@ class OutboxListing:
 
 
 async def list_rows(
-    engine: AsyncEngine,
+    db: Database,
     *,
     state: str | None = None,
     conversation_id: str | None = None,
@@ -387,7 +388,7 @@ async def list_rows(
     if conversation_id is not None:
         query = query.where(outbox_t.c.conversation_id == conversation_id)
     query = query.order_by(outbox_t.c.id.desc()).limit(limit)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [
         OutboxListing(
@@ -406,12 +407,12 @@ async def list_rows(
 
 
 async def replay(
-    engine: AsyncEngine, ids: Iterable[int], *, all_dead: bool = False
+    db: Database, ids: Iterable[int], *, all_dead: bool = False
 ) -> tuple[list[int], list[int], list[tuple[int, str]]]:
     """Dead rows become pending again (a fresh maximum age): (replayed, not found, not dead).
     A replayed post is still checked against the conversation before it is sent again."""
     wanted = list(ids)
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         query = sa.select(
             outbox_t.c.id, outbox_t.c.state, outbox_t.c.workspace_id, outbox_t.c.conversation_id
         )

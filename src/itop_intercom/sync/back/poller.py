@@ -60,23 +60,23 @@ async def attributes(services: Services) -> decide.Attributes:
 
 async def poll_once(services: Services, owner: str, lease_seconds: float) -> PollResult:
     settings = services.settings
-    engine = services.engine
-    cursor = await outbox.take_poll_lease(engine, owner, lease_seconds)
+    db = services.db
+    cursor = await outbox.take_poll_lease(db, owner, lease_seconds)
     if cursor is None:
         return PollResult(polled=False)
     zone = settings.backsync.itop_timezone
     if cursor.op_id is None and cursor.since is None:
         # First start: only what happens from now on is sent, never the past.
         since = history.local_now(zone)
-        await outbox.start_cursor(engine, owner, since)
+        await outbox.start_cursor(db, owner, since)
         cursor = outbox.Cursor(None, since)
     attrs = await attributes(services)
     class_ = settings.ticket.class_
     local: dict[int, list[decide.LinkView]] = {}
     memory: dict[decide.LinkKey, decide.LinkMemory] = {}
     if not attrs.links_in_itop:
-        local = await links.local_links(engine, class_)
-        memory = await outbox.load_memory(engine, class_)
+        local = await links.local_links(db.engine, class_)
+        memory = await outbox.load_memory(db, class_)
         if not local:
             return PollResult(polled=True)
     calls = 1
@@ -122,7 +122,7 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
     )
     decision = decide.decide(ops, tickets, link_map, memory, ctx)
     stored = await outbox.commit_poll(
-        engine, owner, cursor, new_cursor, decision.posts, decision.memory, class_
+        db, owner, cursor, new_cursor, decision.posts, decision.memory, class_
     )
     metrics = services.metrics
     for reason, count in decision.skipped.items():
@@ -153,7 +153,7 @@ async def _commit(
         flat = [link for group in local.values() for link in group]
         remembered = decide.remember_local(flat, memory, cursor.op_id or 0)
     return await outbox.commit_poll(
-        services.engine,
+        services.db,
         owner,
         cursor,
         new_cursor,

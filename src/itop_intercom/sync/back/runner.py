@@ -86,10 +86,10 @@ class BacksyncRunner:
 
     async def send_due(self) -> int:
         """Post what is due now; returns the number of conversations worked on."""
-        engine = self.services.engine
+        db = self.services.db
         worked = 0
         while True:
-            claims = await outbox.claim(engine, self.owner, SEND_CONCURRENCY, self.lease_seconds)
+            claims = await outbox.claim(db, self.owner, SEND_CONCURRENCY, self.lease_seconds)
             if not claims:
                 break
             await asyncio.gather(
@@ -100,7 +100,7 @@ class BacksyncRunner:
         return worked
 
     async def update_lag(self) -> None:
-        oldest = await outbox.oldest_pending(self.services.engine)
+        oldest = await outbox.oldest_pending(self.services.db)
         lag = 0.0 if oldest is None else max(0.0, time.time() - oldest)
         self.services.metrics.backsync_lag.set(lag)
 
@@ -145,6 +145,6 @@ class BacksyncRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
             try:
-                await outbox.renew(self.services.engine, self.owner, self.lease_seconds)
+                await outbox.renew(self.services.db, self.owner, self.lease_seconds)
             except Exception as exc:
                 log.warning("renewing back-sync leases failed", reason=classify(exc).reason)

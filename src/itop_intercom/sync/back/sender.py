@@ -54,9 +54,9 @@ class _Wait:
 async def process_conversation(
     services: Services, owner: str, workspace_id: str, conversation_id: str
 ) -> None:
-    engine = services.engine
+    db = services.db
     try:
-        for row in await outbox.pending(engine, workspace_id, conversation_id):
+        for row in await outbox.pending(db, workspace_id, conversation_id):
             if row.due_at > now():
                 break
             outcome = await _send(services, owner, row)
@@ -70,13 +70,13 @@ async def process_conversation(
         return
     finally:
         try:
-            await outbox.release(engine, workspace_id, conversation_id, owner)
+            await outbox.release(db, workspace_id, conversation_id, owner)
         except Exception as exc:
             log.warning("releasing a conversation failed", reason=classify(exc).reason)
 
 
 async def _send(services: Services, owner: str, row: OutboxRow) -> Outcome:
-    engine = services.engine
+    db = services.db
     try:
         recovered = await _post(services, owner, row)
     except LeaseLost:
@@ -85,7 +85,7 @@ async def _send(services: Services, owner: str, row: OutboxRow) -> Outcome:
         wait = _failure(services, row, exc)
         if wait is None:
             reason = _reason(exc)
-            await outbox.finish(engine, row.id, "dead", reason)
+            await outbox.finish(db, row.id, "dead", reason)
             log.warning(
                 "post to Intercom given up (dead letter)",
                 outbox=row.id,
@@ -94,7 +94,7 @@ async def _send(services: Services, owner: str, row: OutboxRow) -> Outcome:
                 reason=reason,
             )
             return "dead"
-        await outbox.retry(engine, row.id, wait.due, wait.reason)
+        await outbox.retry(db, row.id, wait.due, wait.reason)
         log.info(
             "post to Intercom will be retried",
             outbox=row.id,
@@ -102,7 +102,7 @@ async def _send(services: Services, owner: str, row: OutboxRow) -> Outcome:
             reason=wait.reason,
         )
         return "retry"
-    await outbox.finish(engine, row.id, "done")
+    await outbox.finish(db, row.id, "done")
     return "recovered" if recovered else "done"
 
 
@@ -125,7 +125,7 @@ async def _post(services: Services, owner: str, row: OutboxRow) -> bool:
         options.default_admin_id,
     )
     if message_type in ("close", "open"):
-        if not await outbox.mark_started(services.engine, row, owner):
+        if not await outbox.mark_started(services.db, row, owner):
             raise LeaseLost()
         await client.set_state(
             row.conversation_id,
@@ -143,7 +143,7 @@ async def _post(services: Services, owner: str, row: OutboxRow) -> bool:
         attributed=poster.attributed,
         language=str(row.payload.get("language") or "en"),
     )
-    if not await outbox.mark_started(services.engine, row, owner):
+    if not await outbox.mark_started(services.db, row, owner):
         raise LeaseLost()
     await client.reply(
         row.conversation_id,
