@@ -20,11 +20,11 @@ from tests.sync.conftest import link_ticket
 #: An Intercom admin with Victor Hugo's email (an iTop agent who is also an Intercom teammate).
 VICTOR_ADMIN = "7005"
 #: The admin who owns the fake's access token (`GET /me`), who posts for everyone else.
-TOKEN_ADMIN = "991267459"
+TOKEN_ADMIN = "5130001"
 
 
 def add_conversation(fake_intercom: FakeIntercom, conversation_id: str) -> str:
-    conversation = load_example("rest_api/get_conversation.response.json")
+    conversation = load_example("rest_api/conversation.json")
     conversation["id"] = conversation_id
     conversation["conversation_parts"]["conversation_parts"] = []
     return fake_intercom.add_conversation(conversation)

@@ -76,7 +76,7 @@ async def test_the_configured_default_admin_posts_for_unknown_authors(
     from itop_intercom.runtime import build_services
 
     services = build_services(
-        make_settings(backsync={"default_admin_id": "991267466"}),
+        make_settings(backsync={"default_admin_id": "5130002"}),
         itop_transport=fake_itop.transport(),
         intercom_transport=intercom.transport(),
     )
@@ -96,7 +96,7 @@ async def test_the_configured_default_admin_posts_for_unknown_authors(
         )
         await cycle(runner)
         [reply] = replies(intercom, "502")
-        assert reply["admin_id"] == "991267466"
+        assert reply["admin_id"] == "5130002"
         assert "intercom_sync_agent wrote in iTop:" in reply["body"]
     finally:
         await services.aclose()
