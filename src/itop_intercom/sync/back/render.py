@@ -11,14 +11,15 @@ before posting again.
 from __future__ import annotations
 
 import html
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 from itop_intercom.sync.back.html import has_text, to_intercom
 
 Kind = Literal["reply", "note", "status", "resolution", "close", "reopen"]
 
 #: The Intercom call of each kind: a reply (`comment`), a `note`, or closing / opening.
-MESSAGE_TYPES: dict[str, str] = {
+MESSAGE_TYPES: Final[Mapping[str, str]] = {
     "reply": "comment",
     "note": "note",
     "status": "note",
@@ -27,7 +28,7 @@ MESSAGE_TYPES: dict[str, str] = {
     "reopen": "open",
 }
 #: Several posts of one change go out in this order (the note before the reply, the state last).
-KIND_RANK: dict[str, int] = {
+KIND_RANK: Final[Mapping[str, int]] = {
     "reply": 0,
     "note": 1,
     "status": 2,
@@ -36,7 +37,7 @@ KIND_RANK: dict[str, int] = {
     "reopen": 4,
 }
 
-_TEXTS: dict[str, dict[str, str]] = {
+_TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {
         "status": "{ref} is now {status}",
         "solution": "Solution: {solution}",
@@ -53,7 +54,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-_STATUS_LABELS: dict[str, dict[str, str]] = {
+_STATUS_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {
         "new": "New",
         "escalated_tto": "Escalated (TTO)",
@@ -85,7 +86,7 @@ _STATUS_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def texts(language: str) -> dict[str, str]:
+def texts(language: str) -> Mapping[str, str]:
     return _TEXTS.get(language, _TEXTS["en"])
 
 
