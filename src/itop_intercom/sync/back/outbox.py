@@ -229,7 +229,7 @@ async def claim(
     return claimed
 
 
-async def renew(db: Database, owner: str, lease_seconds: float) -> None:
+async def renew(db: Database, owner: str, lease_seconds: float, poll_lease_seconds: float) -> None:
     async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(conv_t)
@@ -239,7 +239,7 @@ async def renew(db: Database, owner: str, lease_seconds: float) -> None:
         await conn.execute(
             sa.update(cursor_t)
             .where(cursor_t.c.lease_owner == owner)
-            .values(lease_until=now() + lease_seconds)
+            .values(lease_until=now() + poll_lease_seconds)
         )
 
 

@@ -41,7 +41,15 @@ class BacksyncRunner:
 
     @property
     def lease_seconds(self) -> float:
-        return max(self.services.settings.sync.lease_seconds, 3 * self.poll_seconds)
+        """How long a conversation being posted stays with a silent instance."""
+        return self.services.settings.sync.lease_seconds
+
+    @property
+    def poll_lease_seconds(self) -> float:
+        """How long the poll stays with a silent instance: short, so that a restarted or
+        surviving instance resumes polling soon. Two instances polling at once is harmless (the
+        second one's results are dropped: the cursor is compared and set)."""
+        return max(3 * self.poll_seconds, 3.0)
 
     @property
     def poll_seconds(self) -> float:
@@ -66,7 +74,7 @@ class BacksyncRunner:
         """One poll, with its metrics; None when it failed (logged once per outage)."""
         metrics = self.services.metrics
         try:
-            result = await poller.poll_once(self.services, self.owner, self.lease_seconds)
+            result = await poller.poll_once(self.services, self.owner, self.poll_lease_seconds)
         except Exception as exc:
             metrics.backsync_polls.labels("failed").inc()
             if self._failures == 0:
@@ -142,9 +150,12 @@ class BacksyncRunner:
         """Renew this instance's leases (conversations being posted, the poll) every third of
         the lease, so that only an instance that is really gone loses them."""
         while not stop.is_set():
+            pause = min(self.lease_seconds, self.poll_lease_seconds) / 3
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
+                await asyncio.wait_for(stop.wait(), timeout=pause)
             try:
-                await outbox.renew(self.services.db, self.owner, self.lease_seconds)
+                await outbox.renew(
+                    self.services.db, self.owner, self.lease_seconds, self.poll_lease_seconds
+                )
             except Exception as exc:
                 log.warning("renewing back-sync leases failed", reason=classify(exc).reason)
