@@ -3,15 +3,17 @@ fake (both link stores), a runner, and what Intercom received."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from itop_intercom.runtime import Services
+from itop_intercom.runtime import Services, build_services
 from itop_intercom.store.tables import backsync_conversations, backsync_cursor
 from itop_intercom.sync.back.runner import BacksyncRunner
-from tests.conftest import WORKSPACE
+from tests.conftest import WORKSPACE, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import load_example
@@ -78,3 +80,25 @@ async def expire_leases(services: Services) -> None:
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(backsync_cursor).values(lease_until=0))
         await conn.execute(sa.update(backsync_conversations).values(lease_until=0))
+
+
+Start = Callable[..., AbstractAsyncContextManager[Services]]
+
+
+@pytest.fixture
+def start(make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom) -> Start:
+    """Services built from `make_settings(**overrides)` on the fakes, closed afterwards."""
+
+    @asynccontextmanager
+    async def factory(**overrides: Any) -> AsyncIterator[Services]:
+        services = build_services(
+            make_settings(**overrides),
+            itop_transport=fake_itop.transport(),
+            intercom_transport=intercom.transport(),
+        )
+        try:
+            yield services
+        finally:
+            await services.aclose()
+
+    return factory

@@ -12,15 +12,14 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 
-from itop_intercom.runtime import Services, build_services
+from itop_intercom.runtime import Services
 from itop_intercom.store.tables import backsync_outbox
 from itop_intercom.sync.back import outbox, sender
 from itop_intercom.sync.back.commands import outbound_list, outbound_replay
 from itop_intercom.sync.back.runner import BacksyncRunner
-from tests.conftest import SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
-from tests.sync.back.conftest import cycle, expire_leases, linked, replies
+from tests.sync.back.conftest import Start, cycle, expire_leases, linked, replies
 
 
 def _bodies(intercom: FakeIntercom, conversation: str) -> list[str]:
@@ -34,48 +33,29 @@ async def _states(services: Services) -> list[str]:
 
 
 @pytest.fixture
-async def fast(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
-) -> AsyncIterator[Services]:
+async def fast(start: Start) -> AsyncIterator[Services]:
     """Services whose retries come due at once."""
-    built = build_services(
-        make_settings(sync={"settle_seconds": 0, "retry_base_seconds": 0.001}),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    yield built
-    await built.aclose()
+    async with start(sync={"settle_seconds": 0, "retry_base_seconds": 0.001}) as built:
+        yield built
 
 
 async def test_a_restart_between_poll_and_post_posts_each_entry_once(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
     ticket = linked(fake_itop, "501")
-    first = build_services(
-        make_settings(),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    runner = BacksyncRunner(first, "before-restart")
-    await cycle(runner)
-    for n in range(3):
-        fake_itop.ui_add_entry(ticket, f"<p>entry {n}</p>")
-    assert await runner.poll() is not None  # stored in the outbox, then the process stops
-    await first.aclose()
+    async with start() as first:
+        runner = BacksyncRunner(first, "before-restart")
+        await cycle(runner)
+        for n in range(3):
+            fake_itop.ui_add_entry(ticket, f"<p>entry {n}</p>")
+        assert await runner.poll() is not None  # stored in the outbox, then the process stops
     fake_itop.ui_add_entry(ticket, "<p>entry 3</p>")  # written while nothing runs
-    second = build_services(
-        make_settings(),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    try:
+    async with start() as second:
         await expire_leases(second)
         after = BacksyncRunner(second, "after-restart")
         await cycle(after)
         await cycle(after)
         assert _bodies(intercom, "501") == ["entry 0", "entry 1", "entry 2", "entry 3"]
-    finally:
-        await second.aclose()
 
 
 async def test_a_crash_after_the_post_does_not_post_it_again(
@@ -135,14 +115,9 @@ async def test_rate_limits_are_waited_out_and_order_is_kept(
 
 
 async def test_a_post_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
-    services = build_services(
-        make_settings(sync={"max_age_hours": 0.00001, "retry_base_seconds": 0.001}),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    try:
+    async with start(sync={"max_age_hours": 0.00001, "retry_base_seconds": 0.001}) as services:
         runner = BacksyncRunner(services, "w")
         ticket = linked(fake_itop, "501")
         await cycle(runner)
@@ -167,21 +142,12 @@ async def test_a_post_that_keeps_failing_becomes_a_dead_letter_and_can_be_replay
         # The 500s may have stored it (Intercom answered after storing it, or not): posted once.
         assert len(replies(intercom, "501")) == 1
         assert await _states(services) == ["done"]
-    finally:
-        await services.aclose()
 
 
 async def test_two_workers_never_post_the_same_change(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
-    settings = make_settings()
-    a = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=intercom.transport()
-    )
-    b = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=intercom.transport()
-    )
-    try:
+    async with start() as a, start() as b:
         first, second = BacksyncRunner(a, "worker-a"), BacksyncRunner(b, "worker-b")
         tickets = {c: linked(fake_itop, c) for c in ("501", "502", "503")}
         await asyncio.gather(first.poll(), second.poll())
@@ -197,6 +163,3 @@ async def test_two_workers_never_post_the_same_change(
         for conversation in tickets:
             assert _bodies(intercom, conversation) == [f"{conversation}-{n}" for n in range(5)]
         assert len(intercom.replies) == 15
-    finally:
-        await a.aclose()
-        await b.aclose()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from itop_intercom.runtime import Services, build_services
+from itop_intercom.runtime import Services
 from itop_intercom.sync.back.runner import BacksyncRunner
 from itop_intercom.sync.worker import Worker
-from tests.conftest import WORKSPACE, SettingsFactory
+from tests.conftest import WORKSPACE
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
-from tests.sync.back.conftest import cycle, link_locally, linked, replies
+from tests.sync.back.conftest import Start, cycle, link_locally, linked, replies
 from tests.sync.conftest import T0, admin_note, admin_reply, post_webhook, texts, user_part
 
 
@@ -51,17 +51,12 @@ async def test_entries_from_intercom_are_not_echoed_with_links_in_itop(
 
 
 async def test_entries_from_intercom_are_not_echoed_with_links_in_our_database(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
     from itop_intercom.app import create_app
 
-    services = build_services(
-        make_settings(ticket={"link_store": "local"}, backsync={"private_notes": True}),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    app = create_app(services, on_shutdown_close=False)
-    try:
+    async with start(ticket={"link_store": "local"}, backsync={"private_notes": True}) as services:
+        app = create_app(services, on_shutdown_close=False)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://service.test"
         ) as client:
@@ -77,8 +72,6 @@ async def test_entries_from_intercom_are_not_echoed_with_links_in_our_database(
             await cycle(runner)
             [reply] = replies(intercom, "502")
             assert "Brigade on its way." in reply["body"]
-    finally:
-        await services.aclose()
 
 
 async def test_an_entry_carrying_a_part_link_is_ours_whoever_wrote_it(

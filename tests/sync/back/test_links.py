@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from itop_intercom.runtime import Services, build_services
 from itop_intercom.sync.back.runner import BacksyncRunner
-from tests.conftest import WORKSPACE, SettingsFactory
+from tests.conftest import WORKSPACE
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
-from tests.sync.back.conftest import cycle, link_locally, linked, replies
+from tests.sync.back.conftest import Start, cycle, link_locally, linked, replies
 from tests.sync.conftest import set_sync
 
 
@@ -75,14 +74,9 @@ async def test_one_conversation_linked_to_two_tickets_gets_each_entry_once(
 
 
 async def test_local_links_pause_resume_and_link_time(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
-    services: Services = build_services(
-        make_settings(ticket={"link_store": "local"}),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    try:
+    async with start(ticket={"link_store": "local"}) as services:
         runner = BacksyncRunner(services, "w")
         await cycle(runner)
         ticket = fake_itop.add_ticket()
@@ -104,5 +98,3 @@ async def test_local_links_pause_resume_and_link_time(
         fake_itop.ui_add_entry(ticket, "<p>resumed</p>")
         await cycle(runner)
         assert _bodies(intercom, "503") == ["after the link", "resumed"]
-    finally:
-        await services.aclose()

@@ -6,10 +6,9 @@ import re
 
 from itop_intercom.runtime import Services
 from itop_intercom.sync.back.runner import BacksyncRunner
-from tests.conftest import SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
-from tests.sync.back.conftest import TOKEN_ADMIN, VICTOR_ADMIN, cycle, linked, replies
+from tests.sync.back.conftest import TOKEN_ADMIN, VICTOR_ADMIN, Start, cycle, linked, replies
 
 
 async def test_an_agent_reply_typed_in_itop_is_posted_once_as_that_agent(
@@ -69,18 +68,12 @@ async def test_an_author_who_is_not_an_intercom_admin_is_named_by_the_default_ad
 
 
 async def test_the_configured_default_admin_posts_for_unknown_authors(
-    make_settings: SettingsFactory,
+    start: Start,
     fake_itop: FakeItop,
     intercom: FakeIntercom,
 ) -> None:
-    from itop_intercom.runtime import build_services
 
-    services = build_services(
-        make_settings(backsync={"default_admin_id": "5130002"}),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    try:
+    async with start(backsync={"default_admin_id": "5130002"}) as services:
         runner = BacksyncRunner(services, "w")
         ticket = linked(fake_itop, "502")
         await cycle(runner)
@@ -98,8 +91,6 @@ async def test_the_configured_default_admin_posts_for_unknown_authors(
         [reply] = replies(intercom, "502")
         assert reply["admin_id"] == "5130002"
         assert "intercom_sync_agent wrote in iTop:" in reply["body"]
-    finally:
-        await services.aclose()
 
 
 async def test_itop_html_is_cleaned_for_intercom(
@@ -121,20 +112,14 @@ async def test_itop_html_is_cleaned_for_intercom(
 
 
 async def test_private_log_entries_stay_in_itop_unless_notes_are_on(
-    make_settings: SettingsFactory,
+    start: Start,
     fake_itop: FakeItop,
     intercom: FakeIntercom,
 ) -> None:
-    from itop_intercom.runtime import build_services
 
     for notes, expected in ((False, 0), (True, 1)):
         intercom.replies.clear()
-        services = build_services(
-            make_settings(backsync={"private_notes": notes}),
-            itop_transport=fake_itop.transport(),
-            intercom_transport=intercom.transport(),
-        )
-        try:
+        async with start(backsync={"private_notes": notes}) as services:
             runner = BacksyncRunner(services, "w")
             ticket = linked(fake_itop, "501")
             await cycle(runner)
@@ -144,5 +129,3 @@ async def test_private_log_entries_stay_in_itop_unless_notes_are_on(
             assert len(notes_posted) == expected
             assert all("Root cause: disk full." in r["body"] for r in notes_posted)
             assert not [r for r in replies(intercom, "501") if r["message_type"] == "comment"]
-        finally:
-            await services.aclose()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from itop_intercom.runtime import build_services
 from itop_intercom.sync.back.runner import BacksyncRunner
-from tests.conftest import SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
-from tests.sync.back.conftest import VICTOR_ADMIN, cycle, linked, replies
+from tests.sync.back.conftest import VICTOR_ADMIN, Start, cycle, linked, replies
 
 
 async def test_a_status_change_becomes_a_note_with_the_solution(
@@ -38,21 +36,14 @@ async def test_a_status_change_becomes_a_note_with_the_solution(
 
 
 async def test_options_reply_on_resolution_and_close_and_reopen_the_conversation(
-    make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeIntercom
+    start: Start, fake_itop: FakeItop, intercom: FakeIntercom
 ) -> None:
-    services = build_services(
-        make_settings(
-            backsync={
-                "status_notes": False,
-                "workspaces": {
-                    "ws4test1": {"reply_on_resolution": True, "close_conversations": True}
-                },
-            }
-        ),
-        itop_transport=fake_itop.transport(),
-        intercom_transport=intercom.transport(),
-    )
-    try:
+    async with start(
+        backsync={
+            "status_notes": False,
+            "workspaces": {"ws4test1": {"reply_on_resolution": True, "close_conversations": True}},
+        }
+    ) as services:
         runner = BacksyncRunner(services, "w")
         ticket = linked(fake_itop, "501")
         await cycle(runner)
@@ -72,5 +63,3 @@ async def test_options_reply_on_resolution_and_close_and_reopen_the_conversation
         assert posted[0]["body"].startswith(f"<p>Your request {ref} has been resolved.</p>")
         assert [c["message_type"] for c in intercom.state_changes] == ["open", "close"]
         assert intercom.conversation("501")["state"] == "closed"
-    finally:
-        await services.aclose()
