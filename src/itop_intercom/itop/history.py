@@ -29,6 +29,9 @@ from itop_intercom.itop.client import ItopClient, ItopObject
 
 #: The parent class of case-log and scalar ops (its `*+` output carries each subclass's fields).
 OP_CLASS = "CMDBChangeOpSetAttribute"
+#: The root class, for an iTop that refuses the query on `OP_CLASS` (its `*+` output is the one
+#: recorded; `attcode` is not one of its codes, so the attributes are filtered here instead).
+ROOT_OP_CLASS = "CMDBChangeOp"
 CASELOG_OP = "CMDBChangeOpSetAttributeCaseLog"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -87,13 +90,13 @@ def history_query(
     after_id: int | None = None,
     since: str | None = None,
     objkeys: Sequence[int] = (),
+    op_class: str = OP_CLASS,
 ) -> str:
     """The OQL of one poll: ops of `attcodes` on `objclass` after `after_id` (or, before any
     cursor exists, from the iTop-local time `since`), optionally only for `objkeys`."""
-    where = [
-        f"objclass = {oql.quote(oql.identifier(objclass))}",
-        f"attcode IN {oql.in_list(sorted({oql.identifier(a) for a in attcodes}))}",
-    ]
+    where = [f"objclass = {oql.quote(oql.identifier(objclass))}"]
+    if op_class != ROOT_OP_CLASS:
+        where.append(f"attcode IN {oql.in_list(sorted({oql.identifier(a) for a in attcodes}))}")
     if after_id is not None:
         where.append(f"id > {oql.integer(after_id)}")
     elif since is not None:
@@ -101,7 +104,7 @@ def history_query(
         where.append(f"date >= {oql.quote(since)}")
     if objkeys:
         where.append("objkey IN (" + ", ".join(oql.integer(k) for k in sorted(set(objkeys))) + ")")
-    return f"SELECT {OP_CLASS} WHERE " + " AND ".join(where)
+    return f"SELECT {op_class} WHERE " + " AND ".join(where)
 
 
 async def since(
@@ -112,10 +115,17 @@ async def since(
     after_id: int | None = None,
     since: str | None = None,
     objkeys: Sequence[int] = (),
+    op_class: str = OP_CLASS,
 ) -> list[ChangeOp]:
-    """Every followed change after the cursor, sorted by id (one `core/get`)."""
-    query = history_query(objclass, attcodes, after_id=after_id, since=since, objkeys=objkeys)
-    result = await client.get(OP_CLASS, query, "*+")
+    """Every followed change after the cursor, sorted by id (one `core/get` on `op_class`).
+
+    The highest id of the result is the next cursor; with `ROOT_OP_CLASS`, ops of attributes
+    not followed are returned too (so that the cursor passes them) and must be ignored."""
+    codes = list(attcodes)
+    query = history_query(
+        objclass, codes, after_id=after_id, since=since, objkeys=objkeys, op_class=op_class
+    )
+    result = await client.get(op_class, query, "*+")
     return sorted((_op(obj) for obj in result.objects), key=lambda op: op.id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from itop_intercom.runtime import Services
+from itop_intercom.sync.back.poller import state_of
 from itop_intercom.sync.back.runner import BacksyncRunner
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
@@ -129,3 +130,31 @@ async def test_private_log_entries_stay_in_itop_unless_notes_are_on(
             assert len(notes_posted) == expected
             assert all("Root cause: disk full." in r["body"] for r in notes_posted)
             assert not [r for r in replies(intercom, "501") if r["message_type"] == "comment"]
+
+
+async def test_an_itop_refusing_the_intermediate_class_is_read_through_the_root_class(
+    services: Services, runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = linked(fake_itop, "501")
+    await cycle(runner)
+    fake_itop.ui_add_entry(ticket, "<p>still arrives</p>")
+    fake_itop.api(
+        {
+            "operation": "core/update",
+            "comment": "assigning",
+            "class": "UserRequest",
+            "key": ticket,
+            "fields": {"team_id": 37},
+        }
+    )  # an op of an attribute that is not followed: the cursor must pass it
+    refusal = "Error: Query failed to execute: query = SELECT CMDBChangeOpSetAttribute …"
+    fake_itop.fail_next.append({"code": 100, "message": refusal})
+    await cycle(runner)
+    await cycle(runner)
+    [reply] = replies(intercom, "501")
+    assert reply["body"].startswith("<p>still arrives</p>")
+    assert state_of(services).history_class == "CMDBChangeOp"
+    polls = [
+        c for c in fake_itop.calls if (c.get("json_data") or {}).get("class") == "CMDBChangeOp"
+    ]
+    assert polls and "attcode" not in polls[-1]["json_data"]["key"]

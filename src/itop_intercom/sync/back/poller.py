@@ -10,9 +10,11 @@ the iTop reads, so a crash anywhere re-reads the same changes and nothing is los
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from itop_intercom.itop import history
 from itop_intercom.itop.client import ItopObject
+from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError, readable
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
@@ -79,8 +81,10 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         memory = await outbox.load_memory(db, class_)
         if not local:
             return PollResult(polled=True)
+    state = state_of(services)
     calls = 1
-    ops = await history.since(
+    read = partial(
+        history.since,
         services.itop,
         class_,
         attrs.followed(),
@@ -88,7 +92,19 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         since=cursor.since if cursor.op_id is None else None,
         objkeys=sorted(local) if not attrs.links_in_itop else (),
     )
+    try:
+        ops = await read(op_class=state.history_class)
+    except ItopApiError as exc:
+        if exc.code != CODE_INTERNAL_ERROR or state.history_class == history.ROOT_OP_CLASS:
+            raise
+        # This iTop refuses the intermediate class: read the root class, as recorded.
+        log.warning("reading the history through CMDBChangeOp", reason=readable(exc.message))
+        state.history_class = history.ROOT_OP_CLASS
+        ops = await read(op_class=state.history_class)
+        calls += 1
     new_cursor = ops[-1].id if ops else None
+    followed = set(attrs.followed())
+    ops = [op for op in ops if op.attcode in followed]
     if not ops:
         # Still record the link memories (a pause seen now must hold for later entries).
         stored = await _commit(services, owner, cursor, None, [], local, memory, attrs)
@@ -99,7 +115,6 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
     link_map = (
         links.itop_links(tickets, attrs, settings.workspaces) if attrs.links_in_itop else local
     )
-    state = state_of(services)
     needed = decide.authors_needed([op for op in ops if op.objkey in link_map], tickets)
     emails, missing = state.users.known(needed)
     if missing:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from itop_intercom.itop.history import OP_CLASS
 from itop_intercom.sync.back.admins import AdminDirectory
 
 
@@ -42,3 +43,5 @@ class BacksyncState:
         """Set by the optional iTop webhook signal: the poller reads the history at once."""
         self.posted = asyncio.Event()
         """Set by the poller when it wrote outbox rows: the sender looks at once."""
+        self.history_class = OP_CLASS
+        """The op class the history is read through (the root class if iTop refuses this)."""
