@@ -1,10 +1,10 @@
 """Which change goes to which conversation, as what: the back-sync's rules, without any I/O.
 
 For each followed change op of a linked ticket (sorted by id), for each of the ticket's links:
-- the link must be on at that point: for links kept in iTop's own fields, the ops on
-  `intercom_ref` / `intercom_sync_activated` in the same batch say exactly when a link was made,
-  paused or resumed; for links kept in our database, the poller remembers when it saw a link
-  on (`since_op`), and a new link's `linked_at` excludes anything written before it;
+- the link must be on at that point: when links are kept in the ticket itself, the ops of its
+  link attributes in the same batch say exactly when a link was made, paused or resumed;
+  otherwise the poller remembers when it saw a link on (`since_op`), and a link's `linked_at`
+  excludes anything written before it;
 - never an echo: an entry this service wrote (its REST `comment` starts with our prefix, or the
   entry carries the `#part-<id>` link of a conversation part) is not sent back;
 - a public-log entry becomes a reply; a private-log entry a note (when enabled); a status change
@@ -18,11 +18,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.history import ChangeOp, to_utc
+from itop_intercom.links import PolledLink
 from itop_intercom.settings.backsync import BacksyncOptions
 from itop_intercom.sync.back import render
 
@@ -36,30 +36,21 @@ _REOPENED_FROM = frozenset({"resolved", "closed"})
 
 @dataclass(frozen=True)
 class Attributes:
-    """The ticket class's attribute codes the back-sync follows (from the attribute mapping)."""
+    """The ticket attribute codes the back-sync follows in the history."""
 
     public_log: str
     private_log: str
     status: str
-    intercom_ref: str
-    intercom_url: str
-    intercom_sync: str
-    links_in_itop: bool
+    link_codes: tuple[str, ...] = ()
+    """(conversation attribute, sync attribute) when links are kept in the ticket itself, so
+    that their changes are in the history too; empty otherwise (`LinkStore.history_codes`)."""
+
+    @property
+    def links_in_history(self) -> bool:
+        return len(self.link_codes) == 2
 
     def followed(self) -> list[str]:
-        codes = [self.public_log, self.private_log, self.status]
-        if self.links_in_itop:
-            codes += [self.intercom_ref, self.intercom_sync]
-        return codes
-
-
-@dataclass(frozen=True)
-class LinkView:
-    ticket_id: int
-    workspace_id: str
-    conversation_id: str
-    sync_on: bool
-    linked_at: datetime | None = None
+        return [self.public_log, self.private_log, self.status, *self.link_codes]
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ def authors_needed(ops: Iterable[ChangeOp], tickets: Mapping[int, ItopObject]) -
 
 
 def remember_local(
-    links: Sequence[LinkView], memory: Mapping[LinkKey, LinkMemory], cursor_before: int
+    links: Sequence[PolledLink], memory: Mapping[LinkKey, LinkMemory], cursor_before: int
 ) -> dict[LinkKey, LinkMemory]:
     """New memories of local links: a link seen on (again) starts after `cursor_before`."""
     changed: dict[LinkKey, LinkMemory] = {}
@@ -161,15 +152,16 @@ def remember_local(
     return changed
 
 
-def _itop_timeline(ops: Sequence[ChangeOp], link: LinkView, attrs: Attributes) -> list[Any]:
+def _itop_timeline(ops: Sequence[ChangeOp], link: PolledLink, attrs: Attributes) -> list[Any]:
     """(op id, linked-to-this-conversation, sync on) after each link op of the ticket."""
-    ref_ops = [op for op in ops if op.attcode == attrs.intercom_ref]
-    sync_ops = [op for op in ops if op.attcode == attrs.intercom_sync]
+    ref_code, sync_code = attrs.link_codes
+    ref_ops = [op for op in ops if op.attcode == ref_code]
+    sync_ops = [op for op in ops if op.attcode == sync_code]
     linked = (ref_ops[0].oldvalue or "") == link.conversation_id if ref_ops else True
     on = (sync_ops[0].oldvalue or "") == "yes" if sync_ops else link.sync_on
     timeline: list[Any] = [(0, linked, on)]
     for op in sorted(ref_ops + sync_ops, key=lambda o: o.id):
-        if op.attcode == attrs.intercom_ref:
+        if op.attcode == ref_code:
             linked = (op.newvalue or "") == link.conversation_id
         else:
             on = (op.newvalue or "") == "yes"
@@ -188,13 +180,13 @@ def _on_at(timeline: Sequence[Any], op_id: int) -> bool:
 def decide(
     ops: Sequence[ChangeOp],
     tickets: Mapping[int, ItopObject],
-    links: Mapping[int, Sequence[LinkView]],
+    links: Mapping[int, Sequence[PolledLink]],
     memory: Mapping[LinkKey, LinkMemory],
     ctx: Context,
 ) -> Decision:
     attrs = ctx.attrs
     decision = Decision()
-    if not attrs.links_in_itop:
+    if not attrs.links_in_history:
         all_links = [link for group in links.values() for link in group]
         decision.memory = remember_local(all_links, memory, ctx.cursor_before)
     memories = {**memory, **decision.memory}
@@ -210,7 +202,7 @@ def decide(
         timelines = {
             (link.workspace_id, link.conversation_id): _itop_timeline(ticket_ops, link, attrs)
             for link in ticket_links
-            if attrs.links_in_itop
+            if attrs.links_in_history
         }
         for op in ticket_ops:
             if not _content(op, attrs):
@@ -236,13 +228,13 @@ def _content(op: ChangeOp, attrs: Attributes) -> bool:
 
 def _link_on(
     op: ChangeOp,
-    link: LinkView,
+    link: PolledLink,
     attrs: Attributes,
     timelines: Mapping[tuple[str, str], Sequence[Any]],
     memories: Mapping[LinkKey, LinkMemory],
     ctx: Context,
 ) -> bool:
-    if attrs.links_in_itop:
+    if attrs.links_in_history:
         return _on_at(timelines[(link.workspace_id, link.conversation_id)], op.id)
     known = memories.get((link.ticket_id, link.workspace_id, link.conversation_id))
     if not link.sync_on or known is None or not known.sync_on or op.id <= known.since_op:
@@ -258,7 +250,7 @@ def _posts(
     op: ChangeOp,
     ticket: ItopObject,
     entry: Mapping[str, Any] | None,
-    link: LinkView,
+    link: PolledLink,
     ctx: Context,
 ) -> list[Post]:
     attrs = ctx.attrs

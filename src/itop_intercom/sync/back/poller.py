@@ -2,13 +2,15 @@
 
 iTop cost: one `core/get` on the history when nothing changed, whatever the number of linked
 tickets; when something changed, one more for all the changed tickets together (their logs,
-ref, status, solution and, for links kept in iTop, the link fields), and one for authors whose
-email is not cached yet. The outbox rows and the cursor advance are stored together, after
-the iTop reads, so a crash anywhere re-reads the same changes and nothing is lost or doubled.
+ref, status, solution and, when links are kept in the tickets, the link fields), and one for
+authors whose email is not cached yet. The outbox rows and the cursor advance are stored
+together, after the iTop reads, so a crash anywhere re-reads the same changes and nothing is
+lost or doubled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -16,21 +18,22 @@ from itop_intercom.itop import history
 from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError, readable
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
+from itop_intercom.links import LinkStore, PolledLink
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
-from itop_intercom.sync.back import decide, links, outbox
+from itop_intercom.sync.back import decide, outbox
 from itop_intercom.sync.back.state import BacksyncState
 
 log = get_logger("itop_intercom.sync.back.poller")
 
-#: Ticket fields read for the changed tickets (plus the link fields when links live in iTop).
+#: Ticket fields read for the changed tickets (plus the link fields of the store).
 _TICKET_FIELDS = ("id", "ref", "solution")
 
 
 @dataclass(frozen=True)
 class PollResult:
     polled: bool
-    """False when another instance holds the poll lease (or back-sync has nothing to follow)."""
+    """False when another instance holds the poll lease."""
     itop_calls: int = 0
     ops: int = 0
     posts: int = 0
@@ -46,17 +49,13 @@ def state_of(services: Services) -> BacksyncState:
     return services.backsync
 
 
-async def attributes(services: Services) -> decide.Attributes:
+def attributes(services: Services, store: LinkStore) -> decide.Attributes:
     ticket = services.settings.ticket
-    store = await services.link_store()
     return decide.Attributes(
         public_log=ticket.attribute("public_log"),
         private_log=ticket.attribute("private_log"),
         status=ticket.attribute("status"),
-        intercom_ref=ticket.attribute("intercom_ref"),
-        intercom_url=ticket.attribute("intercom_url"),
-        intercom_sync=ticket.attribute("intercom_sync_activated"),
-        links_in_itop=store.kind == "itop",
+        link_codes=store.history_codes(),
     )
 
 
@@ -72,15 +71,15 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         since = history.local_now(zone)
         await outbox.start_cursor(db, owner, since)
         cursor = outbox.Cursor(None, since)
-    attrs = await attributes(services)
+    store = await services.link_store()
+    attrs = attributes(services, store)
     class_ = settings.ticket.class_
-    local: dict[int, list[decide.LinkView]] = {}
+    ahead = await store.links_known_ahead()
     memory: dict[decide.LinkKey, decide.LinkMemory] = {}
-    if not attrs.links_in_itop:
-        local = await links.local_links(db.engine, class_)
+    if ahead is not None:
+        if not ahead:
+            return PollResult(polled=True)  # nothing linked: nothing to read
         memory = await outbox.load_memory(db, class_)
-        if not local:
-            return PollResult(polled=True)
     state = state_of(services)
     calls = 1
     read = partial(
@@ -90,7 +89,7 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         attrs.followed(),
         after_id=cursor.op_id,
         since=cursor.since if cursor.op_id is None else None,
-        objkeys=sorted(local) if not attrs.links_in_itop else (),
+        objkeys=sorted(ahead) if ahead is not None else (),
     )
     try:
         ops = await read(op_class=state.history_class)
@@ -106,15 +105,15 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
     followed = set(attrs.followed())
     ops = [op for op in ops if op.attcode in followed]
     if not ops:
-        # Still record the link memories (a pause seen now must hold for later entries).
-        stored = await _commit(services, owner, cursor, None, [], local, memory, attrs)
+        # Still store the link memories (a pause seen now must hold for later entries) and
+        # the cursor (ops of attributes not followed are passed).
+        remembered = decide.remember_local(_flat(ahead), memory, cursor.op_id or 0)
+        stored = await outbox.commit_poll(db, owner, cursor, new_cursor, [], remembered, class_)
         return PollResult(True, calls, 0, 0, stored)
-    changed = sorted({op.objkey for op in ops if not local or op.objkey in local})
-    tickets = await _tickets(services, class_, changed, attrs)
+    changed = sorted({op.objkey for op in ops if ahead is None or op.objkey in ahead})
+    tickets = await _tickets(services, class_, changed, attrs, store.link_fields())
     calls += 1
-    link_map = (
-        links.itop_links(tickets, attrs, settings.workspaces) if attrs.links_in_itop else local
-    )
+    link_map = ahead if ahead is not None else store.links_of(tickets, settings.workspaces)
     needed = decide.authors_needed([op for op in ops if op.objkey in link_map], tickets)
     emails, missing = state.users.known(needed)
     if missing:
@@ -139,9 +138,8 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
     stored = await outbox.commit_poll(
         db, owner, cursor, new_cursor, decision.posts, decision.memory, class_
     )
-    metrics = services.metrics
     for reason, count in decision.skipped.items():
-        metrics.backsync_skipped.labels(reason).inc(count)
+        services.metrics.backsync_skipped.labels(reason).inc(count)
     if stored and decision.posts:
         state.posted.set()
         log.info(
@@ -153,39 +151,20 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
     return PollResult(True, calls, len(ops), len(decision.posts) if stored else 0, stored)
 
 
-async def _commit(
-    services: Services,
-    owner: str,
-    cursor: outbox.Cursor,
-    new_cursor: int | None,
-    posts: list[decide.Post],
-    local: dict[int, list[decide.LinkView]],
-    memory: dict[decide.LinkKey, decide.LinkMemory],
-    attrs: decide.Attributes,
-) -> bool:
-    remembered = {}
-    if not attrs.links_in_itop:
-        flat = [link for group in local.values() for link in group]
-        remembered = decide.remember_local(flat, memory, cursor.op_id or 0)
-    return await outbox.commit_poll(
-        services.db,
-        owner,
-        cursor,
-        new_cursor,
-        posts,
-        remembered,
-        services.settings.ticket.class_,
-    )
+def _flat(links: dict[int, list[PolledLink]] | None) -> list[PolledLink]:
+    return [link for group in (links or {}).values() for link in group]
 
 
 async def _tickets(
-    services: Services, class_: str, ids: list[int], attrs: decide.Attributes
+    services: Services,
+    class_: str,
+    ids: Sequence[int],
+    attrs: decide.Attributes,
+    link_fields: Sequence[str],
 ) -> dict[int, ItopObject]:
     if not ids:
         return {}
-    fields = [*_TICKET_FIELDS, attrs.status, attrs.public_log, attrs.private_log]
-    if attrs.links_in_itop:
-        fields += [attrs.intercom_ref, attrs.intercom_url, attrs.intercom_sync]
+    fields = [*_TICKET_FIELDS, attrs.status, attrs.public_log, attrs.private_log, *link_fields]
     query = f"SELECT {class_} WHERE id IN (" + ", ".join(str(int(i)) for i in ids) + ")"
     result = await services.itop.get(class_, query, ",".join(dict.fromkeys(fields)))
     return {obj.id: obj for obj in result.objects}
