@@ -9,7 +9,8 @@ Loops of one worker:
   deliveries in order, stopping at the first one that must wait (settle delay, backoff) so
   that a failing part holds back only the later parts of its own conversation;
 - *heartbeat*: renews this worker's leases every third of `lease_seconds`, so that only a worker
-  that is really gone loses its conversations.
+  that is really gone loses its conversations;
+- *back-sync* (`sync.back.runner`): reads iTop's change history and posts to Intercom.
 When iTop as a whole stops answering, the applier pauses and `health` probes iTop instead.
 """
 
