@@ -9,7 +9,15 @@ from itop_intercom.sync.back.poller import state_of
 from itop_intercom.sync.back.runner import BacksyncRunner
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
-from tests.sync.back.conftest import TOKEN_ADMIN, VICTOR_ADMIN, Start, cycle, linked, replies
+from tests.sync.back.conftest import (
+    TOKEN_ADMIN,
+    VICTOR_ADMIN,
+    Start,
+    cycle,
+    expire_leases,
+    linked,
+    replies,
+)
 
 
 async def test_an_agent_reply_typed_in_itop_is_posted_once_as_that_agent(
@@ -158,3 +166,46 @@ async def test_an_itop_refusing_the_intermediate_class_is_read_through_the_root_
         c for c in fake_itop.calls if (c.get("json_data") or {}).get("class") == "CMDBChangeOp"
     ]
     assert polls and "attcode" not in polls[-1]["json_data"]["key"]
+
+
+async def test_a_poll_with_nothing_new_costs_one_itop_call_and_metrics_say_so(
+    services: Services, runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    for conversation in ("501", "502", "503"):
+        linked(fake_itop, conversation)
+    await cycle(runner)
+    before = len(fake_itop.calls)
+    for _ in range(3):
+        await cycle(runner)
+    assert len(fake_itop.calls) - before == 3
+    metrics = services.metrics
+    assert metrics.backsync_polls.labels("nothing")._value.get() == 4
+    ticket = linked(fake_itop, "501")
+    fake_itop.ui_add_entry(ticket, "<p>hello</p>")
+    before = len(fake_itop.calls)
+    await cycle(runner)
+    # The history, the changed ticket, Victor's email: then cached.
+    assert len(fake_itop.calls) - before == 3
+    fake_itop.ui_add_entry(ticket, "<p>again</p>")
+    before = len(fake_itop.calls)
+    await cycle(runner)
+    assert len(fake_itop.calls) - before == 2
+    assert metrics.backsync_posts.labels("reply", "done")._value.get() == 2
+    assert metrics.backsync_poll_calls._value.get() == 4 + 3 + 2
+
+
+async def test_lag_shows_the_oldest_change_waiting_for_intercom(
+    services: Services, runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = linked(fake_itop, "501")
+    await cycle(runner)
+    fake_itop.ui_add_entry(ticket, "<p>while Intercom is down</p>")
+    intercom.down = True
+    await cycle(runner)
+    assert services.metrics.backsync_posts.labels("reply", "retry")._value.get() == 1
+    assert replies(intercom) == []
+    intercom.down = False
+    await expire_leases(services)
+    await runner.send_due()  # not due yet: the backoff holds it
+    assert replies(intercom) == []
+    assert services.metrics.backsync_lag._value.get() > 0.0
