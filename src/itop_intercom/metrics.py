@@ -98,7 +98,8 @@ class Metrics:
         )
         self.backsync_skipped = Counter(
             "itop_intercom_backsync_skipped",
-            "iTop changes not posted, by reason (echo, off, not_linked, entry_missing)",
+            "iTop changes not posted, by reason (echo, off, not_linked, entry_missing, "
+            "workspace_unknown)",
             ["reason"],
             registry=r,
         )

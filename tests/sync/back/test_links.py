@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from itop_intercom.runtime import Services
 from itop_intercom.sync.back.runner import BacksyncRunner
 from tests.conftest import WORKSPACE
 from tests.fakes.intercom import FakeIntercom
@@ -98,3 +99,18 @@ async def test_local_links_pause_resume_and_link_time(
         fake_itop.ui_add_entry(ticket, "<p>resumed</p>")
         await cycle(runner)
         assert _bodies(intercom, "503") == ["after the link", "resumed"]
+
+
+async def test_a_link_to_a_workspace_not_configured_here_is_left_alone(
+    services: Services, runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    ticket = fake_itop.add_ticket(
+        intercom_ref="501",
+        intercom_url="https://app.intercom.com/a/apps/otherws9/conversations/501",
+        intercom_sync_activated="yes",
+    )
+    await cycle(runner)
+    fake_itop.ui_add_entry(ticket, "<p>for another service</p>")
+    await cycle(runner)
+    assert replies(intercom) == []
+    assert services.metrics.backsync_skipped.labels("workspace_unknown")._value.get() == 1

@@ -91,6 +91,8 @@ class Context:
     """(ticket id, for the end user?) → the portal page or the back-office page."""
     emails: Mapping[int, str]
     cursor_before: int
+    known_workspace: Callable[[str], bool] = lambda _workspace_id: True
+    """Whether a workspace is configured: links to others cannot be posted to (skipped)."""
 
 
 def is_echo(op: ChangeOp, entry: Mapping[str, Any] | None) -> bool:
@@ -215,6 +217,9 @@ def decide(
                 decision.skipped["echo"] += 1
                 continue
             for link in ticket_links:
+                if not ctx.known_workspace(link.workspace_id):
+                    decision.skipped["workspace_unknown"] += 1
+                    continue
                 if not _link_on(op, link, attrs, timelines, memories, ctx):
                     decision.skipped["off"] += 1
                     continue

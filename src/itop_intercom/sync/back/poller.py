@@ -133,6 +133,7 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         ),
         emails=emails,
         cursor_before=cursor.op_id or 0,
+        known_workspace=lambda ws: settings.workspace(ws) is not None,
     )
     decision = decide.decide(ops, tickets, link_map, memory, ctx)
     stored = await outbox.commit_poll(
