@@ -47,6 +47,7 @@ from bench.common import (
     ACCESS_TOKEN,
     WORKSPACE,
     Service,
+    count_rows,
     free_port,
     percentile,
     temporary_database,
@@ -266,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"(goal p95 < {poll + 2:g} s = poll + 2 s)"
             )
             print(
-                f"  load: {polls} polls, {others} more iTop reads for {writes} changes: "
+                f"  load (and settle): {polls} polls, {others} more iTop reads for {writes} "
+                "changed tickets: "
                 f"{others / max(writes, 1):.2f} extra calls per changed ticket"
             )
 
@@ -282,10 +284,20 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3)
             intercom.latency = 0.3  # posts in flight when the kill comes
             time.sleep(poll + 1)
+            in_flight = len(intercom.calls)
             service.kill()
+            waiting = count_rows(
+                database_url, "SELECT count(*) FROM backsync_outbox WHERE state = 'pending'"
+            )
+            started_rows = count_rows(
+                database_url,
+                "SELECT count(*) FROM backsync_outbox "
+                "WHERE state = 'pending' AND started_at IS NOT NULL",
+            )
             print(
                 f"  faults: service killed (SIGKILL) at t={time.monotonic() - started:.1f} s "
-                "while posting; restarting",
+                f"with {waiting} posts waiting, {started_rows} of them already attempted "
+                f"({in_flight} Intercom calls so far); restarting",
                 flush=True,
             )
             service.start()
