@@ -6,6 +6,7 @@
 - `sender`: leases conversations and posts their outbox rows in iTop's order (`render` builds
   the messages, `admins` finds the Intercom admin of an iTop author), with retries, dead letters
   and a marker check that keeps a post from appearing twice after a crash;
-- `outbox`: the tables' queries (claim, finish, list, replay);
+- `outbox`: the tables' queries (cursor, claim, finish); `events`: lag, listing and replay
+  for operators (`commands`: `events list|replay --outbound`);
 - `runner`: the loops, run inside the sync worker.
 """

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from itop_intercom.sync.back import outbox
+from itop_intercom.sync.back import events
 
 
 def _short(text: str | None, width: int) -> str:
@@ -15,7 +15,7 @@ def _short(text: str | None, width: int) -> str:
 
 
 async def outbound_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
-    rows = await outbox.list_rows(
+    rows = await events.list_rows(
         db, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
     )
     if not rows:
@@ -38,7 +38,7 @@ async def outbound_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def outbound_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
-    replayed, not_found, not_dead = await outbox.replay(db, ids, all_dead=all_dead)
+    replayed, not_found, not_dead = await events.replay(db, ids, all_dead=all_dead)
     for row_id in not_found:
         print(f"itop-intercom: no post {row_id}", file=err)
     for row_id, state in not_dead:

@@ -15,7 +15,7 @@ import time
 
 from itop_intercom.logs import get_logger
 from itop_intercom.runtime import Services
-from itop_intercom.sync.back import outbox, poller, sender
+from itop_intercom.sync.back import events, outbox, poller, sender
 from itop_intercom.sync.back.poller import PollResult, state_of
 from itop_intercom.sync.failures import classify
 
@@ -108,7 +108,7 @@ class BacksyncRunner:
         return worked
 
     async def update_lag(self) -> None:
-        oldest = await outbox.oldest_pending(self.services.db)
+        oldest = await events.oldest_pending(self.services.db)
         lag = 0.0 if oldest is None else max(0.0, time.time() - oldest)
         self.services.metrics.backsync_lag.set(lag)
 
