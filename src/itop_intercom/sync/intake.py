@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from itop_intercom.intercom.payloads import Author, ConversationPart, WebhookNotification
 from itop_intercom.logs import get_logger
 from itop_intercom.settings.model import ResolvedWorkspace
-from itop_intercom.sync import queue
+from itop_intercom.sync import events
 from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS, classify
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ def _conversation_id(data: dict[str, Any]) -> str | None:
 async def refresh_gauges(services: Services) -> None:
     """Update the queue gauges before /metrics is rendered (database-wide figures)."""
     try:
-        figures = await queue.stats(services.db)
+        figures = await events.stats(services.db)
     except SQLAlchemyError:
         return
     metrics = services.metrics

@@ -173,37 +173,7 @@ async def _finish(
         )
 
 
-# -- administration (events CLI) -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobRow:
-    id: int
-    kind: str
-    state: str
-    attempts: int
-    due_at: float
-    last_error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-
-
-async def list_jobs(db: Database, *, state: str | None = None, limit: int = 50) -> list[JobRow]:
-    query = sa.select(
-        jobs_t.c.id,
-        jobs_t.c.kind,
-        jobs_t.c.state,
-        jobs_t.c.attempts,
-        jobs_t.c.due_at,
-        jobs_t.c.last_error,
-        jobs_t.c.created_at,
-        jobs_t.c.finished_at,
-    )
-    if state is not None:
-        query = query.where(jobs_t.c.state == state)
-    query = query.order_by(jobs_t.c.id.desc()).limit(limit)
-    async with db.engine.connect() as conn:
-        return [JobRow(**dict(r._mapping)) for r in (await conn.execute(query)).all()]
+# -- administration (`events replay --jobs`) ----------------------------------------------------
 
 
 async def replay(
