@@ -14,6 +14,7 @@ from typing import Any
 from itop_intercom.itop import oql
 from itop_intercom.itop.client import GetResult, ItopClient, ItopObject
 from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.probes import probe_class
 from itop_intercom.settings.model import Settings
 
 
@@ -88,9 +89,8 @@ class Tickets:
     async def has_attributes(self, attcodes: Sequence[str]) -> bool:
         """Whether the ticket class has these attributes: iTop refuses a query whose output
         fields it does not know (code 100), even when it matches nothing."""
-        fields = ",".join(dict.fromkeys(["id", *attcodes]))
         try:
-            await self.client.get(self.class_, f"SELECT {self.class_} WHERE id = 0", fields)
+            await probe_class(self.client, self.class_, list(dict.fromkeys(["id", *attcodes])))
         except ItopApiError as exc:
             if exc.code == 100:
                 return False

@@ -12,6 +12,7 @@ from itop_intercom.itop.errors import (
     ItopError,
     readable,
 )
+from itop_intercom.itop.probes import probe_class
 from itop_intercom.ops.doctor.itop_context import ItopContext
 from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.ops.doctor.texts import (
@@ -42,7 +43,7 @@ class DatamodelChecks(ItopContext):
             )
             return False
         try:
-            await self._call(self.client.get(cls, f"SELECT {cls} WHERE id = 0", "id"))
+            await self._call(probe_class(self.client, cls))
         except ItopAuthError as exc:
             self.out.append(
                 CheckResult(
@@ -245,9 +246,7 @@ class DatamodelChecks(ItopContext):
     async def _probe(self, codes: list[str]) -> bool | None:
         cls = self.ticket_class
         try:
-            await self._call(
-                self.client.get(cls, f"SELECT {cls} WHERE id = 0", ",".join(["id", *codes]))
-            )
+            await self._call(probe_class(self.client, cls, ["id", *codes]))
         except ItopApiError as exc:
             return False if exc.code == CODE_INTERNAL_ERROR else None
         except ItopError:

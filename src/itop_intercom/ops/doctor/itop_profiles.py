@@ -8,6 +8,7 @@ from itop_intercom.itop.errors import (
     ItopError,
     readable,
 )
+from itop_intercom.itop.probes import probe_class
 from itop_intercom.ops.doctor.itop_context import ItopContext
 from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.ops.doctor.texts import itop_error_text
@@ -16,7 +17,7 @@ from itop_intercom.ops.doctor.texts import itop_error_text
 class ProfileChecks(ItopContext):
     async def _check_administrator(self) -> None:
         try:
-            await self._call(self.client.get("User", "SELECT User WHERE id = 0", "id"))
+            await self._call(probe_class(self.client, "User"))
         except ItopAuthError as exc:
             self.out.append(
                 CheckResult(

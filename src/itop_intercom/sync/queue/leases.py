@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+import itop_intercom.sync.queue.planning as planning
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.store.tables import sync_conversations as conv_t
 from itop_intercom.sync.dbutil import now, skip_locked
-from itop_intercom.sync.queue import planning
 from itop_intercom.sync.queue.model import (
     PENDING,
     Claim,

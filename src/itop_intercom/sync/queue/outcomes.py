@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import itop_intercom.sync.queue.planning as planning
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import sync_conversations as conv_t
 from itop_intercom.sync.dbutil import now
-from itop_intercom.sync.queue import planning
 from itop_intercom.sync.queue.model import (
     DEAD,
     PENDING,
