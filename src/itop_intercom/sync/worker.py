@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.errors import write_not_applied
 from itop_intercom.logs import get_logger
 from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 log = get_logger("itop_intercom.sync.worker")
 
-_WRITE_OPERATIONS = frozenset({"core/update", "core/create"})
 #: Jobs one worker runs at the same time (next to `concurrency` conversations).
 JOB_CONCURRENCY = 2
 
@@ -276,10 +275,8 @@ class Worker:
             failure = Failure(False, str(exc))
         else:
             failure = classify(exc)
-        # iTop refused the write itself: it certainly did not happen.
-        written: bool | None = (
-            False if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS else None
-        )
+        # False: the write certainly did not happen; None: it may have (checked before writing).
+        written: bool | None = False if write_not_applied(exc) else None
         max_age = self.settings.max_age_hours * 3600
         if failure.transient and now() - delivery.age_from > max_age:
             failure = Failure(
