@@ -34,7 +34,7 @@ from itop_intercom.logs import get_logger
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.sync.dbutil import now, skip_locked
-from itop_intercom.sync.failures import backoff, classify
+from itop_intercom.sync.failures import backoff, classify, past_max_age
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
@@ -130,12 +130,9 @@ async def run(services: Services, job: ClaimedJob, owner: str) -> str:
         log.warning("job failed for good", job=job.id, kind=job.kind, reason=str(exc))
         return "dead"
     except Exception as exc:
-        failure = classify(exc)
+        failure = past_max_age(classify(exc), job.age_from, sync.max_age_hours, now())
         reason = failure.reason
-        too_old = now() - job.age_from > sync.max_age_hours * 3600
-        if not failure.transient or too_old:
-            if too_old:
-                reason = f"gave up after {sync.max_age_hours:g} h: {reason}"
+        if not failure.transient:
             await _finish(services.db, job, owner, "dead", reason)
             log.warning("job failed for good", job=job.id, kind=job.kind, reason=reason)
             return "dead"

@@ -32,7 +32,7 @@ from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue
 from itop_intercom.sync.authors import AuthorDirectory
 from itop_intercom.sync.dbutil import now
-from itop_intercom.sync.failures import Failure, backoff, classify
+from itop_intercom.sync.failures import Failure, backoff, classify, past_max_age
 from itop_intercom.sync.health import ItopHealth
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Claim, Delivery
@@ -277,11 +277,7 @@ class Worker:
             failure = classify(exc)
         # False: the write certainly did not happen; None: it may have (checked before writing).
         written: bool | None = False if write_not_applied(exc) else None
-        max_age = self.settings.max_age_hours * 3600
-        if failure.transient and now() - delivery.age_from > max_age:
-            failure = Failure(
-                False, f"gave up after {self.settings.max_age_hours:g} h: {failure.reason}"
-            )
+        failure = past_max_age(failure, delivery.age_from, self.settings.max_age_hours, now())
         if not failure.transient:
             await queue.mark_dead(
                 db, delivery, failure.reason, written=written, finished=finished.take()

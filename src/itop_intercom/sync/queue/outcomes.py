@@ -90,14 +90,8 @@ async def mark_dead(
 ) -> None:
     """Give up. `written=False` says the last write certainly did not happen (clears the mark,
     so a replay writes without checking iTop first)."""
-    values: dict[str, Any] = {"state": DEAD, "finished_at": now(), "last_error": reason[:2000]}
-    if written is False:
-        values.update(started_at=None, step=None)
-    async with db.write_transaction() as conn:
-        await planning.mark_done_rows(conn, finished)
-        await conn.execute(
-            sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
-        )
+    values = {"state": DEAD, "finished_at": now(), "last_error": reason[:2000]}
+    await _record_failure(db, delivery, values, written=written, finished=finished)
 
 
 async def schedule_retry(
@@ -110,19 +104,29 @@ async def schedule_retry(
     outage: bool = False,
     finished: Sequence[Delivery] = (),
 ) -> None:
-    values: dict[str, Any] = {
-        "due_at": due_at,
-        "last_error": reason[:2000],
-        "waiting_outage": outage,
-    }
+    values = {"due_at": due_at, "last_error": reason[:2000], "waiting_outage": outage}
+    await _record_failure(db, delivery, values, written=written, finished=finished)
+    delivery.due_at = due_at
+
+
+async def _record_failure(
+    db: Database,
+    delivery: Delivery,
+    values: dict[str, Any],
+    *,
+    written: bool | None,
+    finished: Sequence[Delivery],
+) -> None:
+    """Record a failed attempt, with the deliveries finished before it. When the last write
+    certainly did not happen (`written=False`), its mark goes: the next attempt writes without
+    checking iTop first."""
     if written is False:
-        values.update(started_at=None, step=None)
+        values = {**values, "started_at": None, "step": None}
     async with db.write_transaction() as conn:
         await planning.mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
         )
-    delivery.due_at = due_at
 
 
 async def wake_retries(db: Database) -> int:
