@@ -1,8 +1,8 @@
 """A thin async client for the few Intercom REST endpoints this service needs.
 
-Why not an SDK: the official Python SDK neither sends `Intercom-Version` nor exposes the 429
-reset time, and retries writes on its own (NOTES §7). Here every request states its API version
-explicitly, uses the workspace's regional host, and follows these rules:
+Why not an SDK: the official Python SDK neither sends `Intercom-Version` nor exposes the 429 reset
+time, and retries writes on its own (which could post a reply twice). Here every request states its
+API version explicitly, uses the workspace's regional host, and follows these rules:
 
 - 429: sleep until `X-RateLimit-Reset` (plus jitter, so that workers do not wake together) and
   retry, a bounded number of times and never longer than `max_rate_limit_wait` in total; past

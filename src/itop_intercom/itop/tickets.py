@@ -1,7 +1,7 @@
 """Ticket operations on iTop, parameterised by the ticket settings (class, attribute mapping).
 
 Only explicit `output_fields` are requested: iTop then loads only those columns, and update
-answers would otherwise echo whole case logs (quirk 24).
+answers would otherwise echo whole case logs (every entry, HTML and text).
 """
 
 from __future__ import annotations
@@ -167,9 +167,10 @@ class Tickets:
     ) -> None:
         """Append one entry on behalf of the user with `author_email`, or under a free name.
 
-        `user_id` as a search object lets iTop find the user in the same call (051); with
-        `author_email=None` the entry is written with `user_id: 0` and the label verbatim (052).
-        Both need the Administrator profile (054). Never `items`: it replaces the log (062).
+        `user_id` as a search object lets iTop find the user in the same call; with
+        `author_email=None` the entry is written with `user_id: 0` and the label verbatim.
+        iTop accepts either only from a token user with the Administrator profile. Never
+        `items`: it replaces the whole log instead of appending.
         """
         item: dict[str, Any] = {
             "message": message_html,

@@ -36,7 +36,7 @@ class MapSetting:
 
 Spec = Mapping[str, "Spec"] | Leaf | MapSetting
 
-#: The extension's settings (DESIGN §3.1) and where each one goes in our settings.
+#: The extension's settings and where each one goes in our settings.
 SCHEMA: Final[Mapping[str, Spec]] = {
     "workspaces": MapSetting(("workspaces",), {"scope": Leaf("str", ("scope",))}),
     "sync_app": {
@@ -88,7 +88,8 @@ def schema_targets(spec: Spec, prefix: tuple[str, ...] = ()) -> list[tuple[str, 
     return [target for child in spec.values() for target in schema_targets(child, prefix)]
 
 
-#: Our keys in the order of DESIGN §3.1, so that the file reads like the extension's docs.
+#: Our keys in the order of the extension's settings (`SCHEMA`), so that the file reads like the
+#: extension's docs.
 KEY_ORDER: Final[Mapping[tuple[str, ...], int]] = {
     target: index for index, target in enumerate(schema_targets(SCHEMA))
 }

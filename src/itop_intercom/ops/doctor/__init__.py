@@ -1,8 +1,8 @@
 """The `check` command: test the settings, iTop and Intercom, and explain what to fix.
 
-Each result belongs to a setup step of the administrator's guide (DESIGN §2), so that the
-report reads like the guide: "Step 1 · iTop token user", then OK, or what is wrong and how to fix
-it, in words an iTop administrator understands without reading our code.
+Each result belongs to a setup step of the administrator's guide ("Setting it up" in the README), so
+that the report reads like the guide: "Step 1 · iTop token user", then OK, or what is wrong and how
+to fix it, in words an iTop administrator understands without reading our code.
 
 1. iTop token user: settings, network, REST endpoint, token, `rest-token` login mode, REST
    Services User profile, Administrator profile.

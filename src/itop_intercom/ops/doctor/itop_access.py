@@ -145,16 +145,17 @@ class AccessChecks(ItopContext):
     async def _explain_invalid_login(self) -> CheckResult:
         """Tell a wrong token from a disabled `rest-token` login mode.
 
-        iTop answers both with the same code 1 "Invalid login" (transcripts 080, 081 and 093), so
+        iTop answers both with the same code 1 "Invalid login" (a wrong token, a disabled token
+        user, and a valid token while `rest-token` is not an allowed login mode), so
         a second request is needed: `login_mode=rest-token` forced in the query, with no token.
         When `rest-token` is in `allowed_login_types`, iTop uses only that mode, and the token
         login plugin of authent-token stops with the plain-text body "login_mode 'rest-token'
-        forced without any token passed" (transcript 092). When it is not allowed, iTop ignores
+        forced without any token passed". When it is not allowed, iTop ignores
         the forced mode, tries the allowed ones, finds no credentials and answers the JSON code 1
         "Invalid login".
 
         The second case is INFERRED from iTop's login code (LoginWebPage drops a `login_mode`
-        that is not in `allowed_login_types`), not recorded: transcript 093 only shows that a
+        that is not in `allowed_login_types`), not observed: what is observed is only that a
         valid token gets "Invalid login" without rest-token. Any other answer is reported as
         "cannot tell", with both fixes.
         """

@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StatusProbe:
-    """What `webservices/status.php` (unauthenticated, transcript 001) says."""
+    """What `webservices/status.php` says (it needs no login, and answers HTTP 500 when iTop is
+    installed but broken)."""
 
     kind: Literal["running", "broken", "absent", "refused", "dns", "tls", "timeout", "other"]
     """running / broken: iTop answers (RUNNING or not); absent: something else answers; the

@@ -218,7 +218,7 @@ class DatamodelChecks(ItopContext):
         """Which of `codes` are attributes of the ticket class (None when iTop misbehaves).
 
         iTop checks `output_fields` even when nothing matches, and names only the first bad
-        code (transcript 046), so the whole list is tried once and, when refused, each code
+        code in its refusal, so the whole list is tried once and, when refused, each code
         alone.
         """
         valid = [code for code in codes if is_code(code)]

@@ -8,7 +8,8 @@ from typing import Final, Literal
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
-#: The setup steps of DESIGN §2, as the report names them.
+#: The setup steps of the administrator's guide ("Setting it up" in the README), as the report
+#: names them.
 STEPS: Final[Mapping[str, str]] = {
     "1": "iTop token user",
     "2": "Intercom app",

@@ -23,7 +23,7 @@ from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 
 #: The text iTop's token login plugin answers, in plain text, when `login_mode=rest-token` is
-#: forced without a token (transcript 092).
+#: forced without a token (iTop's one REST answer that is not JSON, next to PHP errors).
 FORCED_WITHOUT_TOKEN = "forced without any token passed"
 
 #: How many single-attribute probes may run at once when iTop refuses a list of attributes.
