@@ -15,24 +15,19 @@ from itop_intercom.intercom.errors import (
     IntercomForbidden,
     IntercomUnavailable,
 )
-from itop_intercom.ops.doctor.result import CheckResult
-from itop_intercom.ops.doctor.texts import (
-    secret_value,
-)
+from itop_intercom.ops.doctor.result import CheckGroup, CheckResult
+from itop_intercom.ops.doctor.texts import secret_value
 from itop_intercom.settings.model import Region, Settings
 
 
-class IntercomChecks:
+class IntercomChecks(CheckGroup):
     def __init__(
         self,
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None,
         out: list[CheckResult],
     ) -> None:
-        self.settings = settings
-        self.transport = transport
-        self.out = out
-        self.timeout = settings.intercom.timeout_seconds
+        super().__init__(settings, transport, out, settings.intercom.timeout_seconds)
         self._me: dict[tuple[str, Region], asyncio.Task[dict[str, Any] | IntercomError]] = {}
 
     async def run(self) -> None:

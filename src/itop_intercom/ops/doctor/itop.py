@@ -10,9 +10,7 @@ from itop_intercom.itop.client import ItopClient
 from itop_intercom.ops.doctor.itop_access import AccessChecks
 from itop_intercom.ops.doctor.itop_datamodel import DatamodelChecks
 from itop_intercom.ops.doctor.itop_profiles import ProfileChecks
-from itop_intercom.ops.doctor.texts import (
-    secret_value,
-)
+from itop_intercom.ops.doctor.texts import secret_value
 
 
 class ItopChecks(AccessChecks, ProfileChecks, DatamodelChecks):

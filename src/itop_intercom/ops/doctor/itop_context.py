@@ -10,13 +10,9 @@ from typing import Literal, TypeVar
 import httpx
 
 from itop_intercom.itop.client import ItopClient
-from itop_intercom.itop.errors import (
-    ItopTimeout,
-)
-from itop_intercom.ops.doctor.result import CheckResult
-from itop_intercom.ops.doctor.texts import (
-    safe_url,
-)
+from itop_intercom.itop.errors import ItopTimeout
+from itop_intercom.ops.doctor.result import CheckGroup, CheckResult
+from itop_intercom.ops.doctor.texts import safe_url
 from itop_intercom.settings.model import Settings
 
 T = TypeVar("T")
@@ -33,7 +29,7 @@ class StatusProbe:
     text: str
 
 
-class ItopContext:
+class ItopContext(CheckGroup):
     """What every iTop check shares: the settings, the clients, the results and deadlines."""
 
     client: ItopClient
@@ -46,10 +42,7 @@ class ItopContext:
         transport: httpx.AsyncBaseTransport | None,
         out: list[CheckResult],
     ) -> None:
-        self.settings = settings
-        self.transport = transport
-        self.out = out
-        self.timeout = settings.itop.timeout_seconds
+        super().__init__(settings, transport, out, settings.itop.timeout_seconds)
         self.ticket_class = settings.ticket.class_
 
     # each call has its own deadline, whatever the transport does with httpx's timeouts

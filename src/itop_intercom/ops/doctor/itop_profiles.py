@@ -3,11 +3,7 @@ entries on behalf of other users)."""
 
 from __future__ import annotations
 
-from itop_intercom.itop.errors import (
-    ItopAuthError,
-    ItopError,
-    readable,
-)
+from itop_intercom.itop.errors import ItopAuthError, ItopError, readable
 from itop_intercom.itop.probes import probe_class
 from itop_intercom.ops.doctor.itop_context import ItopContext
 from itop_intercom.ops.doctor.result import CheckResult

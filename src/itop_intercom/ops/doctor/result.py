@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import httpx
+
+from itop_intercom.settings.model import Settings
+
 Status = Literal["ok", "warn", "fail", "skip"]
 
 #: The setup steps of the administrator's guide ("Setting it up" in the README), as the report
@@ -44,3 +48,20 @@ class CheckResult:
 
 def step_order(step: str) -> tuple[int, str]:
     return (int(step), step) if step.isdigit() else (1_000, step)
+
+
+class CheckGroup:
+    """The checks of one side (iTop or Intercom): the settings, the transport (tests give a
+    fake), where results go, and the deadline of each call."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None,
+        out: list[CheckResult],
+        timeout: float,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.out = out
+        self.timeout = timeout

@@ -14,11 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from pydantic import SecretStr
 
-from itop_intercom.itop.errors import (
-    ItopApiError,
-    ItopError,
-    readable,
-)
+from itop_intercom.itop.errors import ItopApiError, ItopError, readable
 from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 

@@ -13,16 +13,8 @@ from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.store.tables import sync_conversations as conv_t
 from itop_intercom.sync.dbutil import now, skip_locked
-from itop_intercom.sync.queue.model import (
-    PENDING,
-    Claim,
-    ConversationKey,
-    Delivery,
-)
-from itop_intercom.sync.queue.planning import (
-    is_conversation,
-    refresh_due,
-)
+from itop_intercom.sync.queue.model import PENDING, Claim, ConversationKey, Delivery
+from itop_intercom.sync.queue.planning import is_conversation, refresh_due
 
 
 async def claim_conversations(

@@ -14,15 +14,8 @@ from itop_intercom.store.database import Database
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import sync_conversations as conv_t
 from itop_intercom.sync.dbutil import now
-from itop_intercom.sync.queue.model import (
-    DEAD,
-    PENDING,
-    Delivery,
-)
-from itop_intercom.sync.queue.planning import (
-    is_conversation,
-    refresh_due,
-)
+from itop_intercom.sync.queue.model import DEAD, PENDING, Delivery
+from itop_intercom.sync.queue.planning import is_conversation, refresh_due
 
 
 async def start_step(
