@@ -464,8 +464,8 @@ async def test_the_token_never_goes_to_the_api_host_over_plain_http() -> None:
 async def test_a_retry_after_header_is_honoured_over_the_reset_time() -> None:
     import httpx as _httpx
 
-    from itop_intercom.intercom.client import _reset_wait
+    from itop_intercom.intercom.responses import reset_wait
 
     response = _httpx.Response(429, headers={"Retry-After": "7", "X-RateLimit-Reset": "1"})
-    assert _reset_wait(response) == 7.0
-    assert _reset_wait(_httpx.Response(429, headers={"Retry-After": "soon"})) == 2.0
+    assert reset_wait(response) == 7.0
+    assert reset_wait(_httpx.Response(429, headers={"Retry-After": "soon"})) == 2.0

@@ -141,9 +141,9 @@ def cmd_events_list(args: argparse.Namespace) -> int:
 
 
 async def jobs_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from itop_intercom.sync import jobs
+    from itop_intercom.sync import events
 
-    rows = await jobs.list_jobs(db, state=args.state, limit=max(1, args.limit))
+    rows = await events.list_jobs(db, state=args.state, limit=max(1, args.limit))
     if not rows:
         print("no jobs", file=out)
         return 0
@@ -162,9 +162,9 @@ async def jobs_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from itop_intercom.sync import queue
+    from itop_intercom.sync import events
 
-    rows = await queue.list_events(
+    rows = await events.list_events(
         db, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
     )
     if not rows:
@@ -181,7 +181,7 @@ async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
                 file=out,
             )
     if args.conversation:
-        kept = await queue.kept_parts(db, args.conversation)
+        kept = await events.kept_parts(db, args.conversation)
         if kept:
             print(
                 f"{kept} part(s) of this conversation were kept without being applied "
@@ -201,9 +201,9 @@ def cmd_events_show(args: argparse.Namespace) -> int:
 
 
 async def events_show(db: Any, event_id: int, out: TextIO, err: TextIO) -> int:
-    from itop_intercom.sync import queue
+    from itop_intercom.sync import events
 
-    event = await queue.get_event(db, event_id)
+    event = await events.get_event(db, event_id)
     if event is None:
         print(f"itop-intercom: no event {event_id}", file=err)
         return 1

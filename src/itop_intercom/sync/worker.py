@@ -27,14 +27,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.errors import write_not_applied
 from itop_intercom.logs import get_logger
 from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue
 from itop_intercom.sync.authors import AuthorDirectory
 from itop_intercom.sync.back.runner import BacksyncRunner
 from itop_intercom.sync.dbutil import now
-from itop_intercom.sync.failures import Failure, backoff, classify
+from itop_intercom.sync.failures import Failure, backoff, classify, past_max_age
 from itop_intercom.sync.health import ItopHealth
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Claim, Delivery
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = get_logger("itop_intercom.sync.worker")
 
-_WRITE_OPERATIONS = frozenset({"core/update", "core/create"})
 #: Jobs one worker runs at the same time (next to `concurrency` conversations).
 JOB_CONCURRENCY = 2
 
@@ -280,15 +279,9 @@ class Worker:
             failure = Failure(False, str(exc))
         else:
             failure = classify(exc)
-        # iTop refused the write itself: it certainly did not happen.
-        written: bool | None = (
-            False if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS else None
-        )
-        max_age = self.settings.max_age_hours * 3600
-        if failure.transient and now() - delivery.age_from > max_age:
-            failure = Failure(
-                False, f"gave up after {self.settings.max_age_hours:g} h: {failure.reason}"
-            )
+        # False: the write certainly did not happen; None: it may have (checked before writing).
+        written: bool | None = False if write_not_applied(exc) else None
+        failure = past_max_age(failure, delivery.age_from, self.settings.max_age_hours, now())
         if not failure.transient:
             await queue.mark_dead(
                 db, delivery, failure.reason, written=written, finished=finished.take()

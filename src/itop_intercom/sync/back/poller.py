@@ -10,12 +10,10 @@ lost or doubled.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from itop_intercom.itop import history
-from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError, readable
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
 from itop_intercom.links import LinkStore, PolledLink
@@ -111,7 +109,10 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         stored = await outbox.commit_poll(db, owner, cursor, new_cursor, [], remembered, class_)
         return PollResult(True, calls, 0, 0, stored)
     changed = sorted({op.objkey for op in ops if ahead is None or op.objkey in ahead})
-    tickets = await _tickets(services, class_, changed, attrs, store.link_fields())
+    fields = [*_TICKET_FIELDS, attrs.status, attrs.public_log, attrs.private_log]
+    tickets = await history.changed_tickets(
+        services.itop, class_, changed, [*fields, *store.link_fields()]
+    )
     calls += 1
     link_map = ahead if ahead is not None else store.links_of(tickets, settings.workspaces)
     needed = decide.authors_needed([op for op in ops if op.objkey in link_map], tickets)
@@ -154,18 +155,3 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
 
 def _flat(links: dict[int, list[PolledLink]] | None) -> list[PolledLink]:
     return [link for group in (links or {}).values() for link in group]
-
-
-async def _tickets(
-    services: Services,
-    class_: str,
-    ids: Sequence[int],
-    attrs: decide.Attributes,
-    link_fields: Sequence[str],
-) -> dict[int, ItopObject]:
-    if not ids:
-        return {}
-    fields = [*_TICKET_FIELDS, attrs.status, attrs.public_log, attrs.private_log, *link_fields]
-    query = f"SELECT {class_} WHERE id IN (" + ", ".join(str(int(i)) for i in ids) + ")"
-    result = await services.itop.get(class_, query, ",".join(dict.fromkeys(fields)))
-    return {obj.id: obj for obj in result.objects}

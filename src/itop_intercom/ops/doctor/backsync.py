@@ -11,7 +11,7 @@ from __future__ import annotations
 from itop_intercom.itop import history
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.errors import CODE_UNAUTHORIZED, ItopApiError, ItopError
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 
 STEP = "1"

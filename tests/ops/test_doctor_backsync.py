@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from itop_intercom.itop.client import ItopClient
-from itop_intercom.ops.check_backsync import history_access
 from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.backsync import history_access
 from tests.conftest import SettingsFactory
 from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, FakeItop
 
