@@ -20,13 +20,15 @@ from starlette.types import ASGIApp
 from itop_intercom.inbox import dispatch
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.inbox.state_seal import seal_answer
-from itop_intercom.intercom.payloads import CanvasRequest, invalid_fields
+from itop_intercom.intercom.invalid import invalid_fields
+from itop_intercom.intercom.payloads import CanvasRequest
 from itop_intercom.intercom.signatures import verify_canvas_signature, verify_webhook_signature
 from itop_intercom.logs import get_logger
 from itop_intercom.metrics import topic_label
 from itop_intercom.preview import routes as preview_routes
 from itop_intercom.runtime import Services
 from itop_intercom.sync import intake
+from itop_intercom.sync.back import signal as backsync_signal
 from itop_intercom.web.access_log import AccessLog, log_fields
 from itop_intercom.web.body_gate import BodyGate, BodyLimits
 from itop_intercom.web.guard import Refused, VerifiedRequest, client_secrets, verify
@@ -150,6 +152,7 @@ def create_app(
 
     if settings.server.preview:
         preview_routes.register(app, services)
+    backsync_signal.register(app, services)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts, deliveries
-from itop_intercom.sync import queue
+from itop_intercom.sync import events
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.worker import Worker
 from tests.fakes.itop import FakeItop
@@ -94,7 +94,7 @@ async def test_times_stored_before_they_were_checked_break_nothing(
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(conversation_parts).values(part_created_at=stored))
         await conn.execute(sa.update(deliveries).values(part_created_at=stored))
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     capsys.readouterr()
     assert await _run(["events", "show", str(event.id), "--config", config]) == 0
     out = capsys.readouterr().out
@@ -103,6 +103,6 @@ async def test_times_stored_before_they_were_checked_break_nothing(
     assert await _run(["events", "list", "--config", config]) == 0
     # The worker writes the entry, dated when the part was received.
     await drain(worker)
-    assert (await queue.get_event(services.db, event.id)).state == "done"  # type: ignore[union-attr]
+    assert (await events.get_event(services.db, event.id)).state == "done"  # type: ignore[union-attr]
     (entry,) = fake_itop.log_entries(ticket, "public_log")
     assert entry["date"].startswith(datetime.now(UTC).astimezone(PARIS).strftime("%Y-%m-%d"))

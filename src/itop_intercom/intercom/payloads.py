@@ -24,7 +24,6 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     model_validator,
 )
 
@@ -336,16 +335,6 @@ class CanvasRequest(IntercomModel):
     @property
     def is_submit(self) -> bool:
         return self.component_id is not None
-
-
-def invalid_fields(exc: ValidationError, *, at_most: int = 5) -> str:
-    """The fields a validation error names, as a short text safe to log and to return.
-
-    A location can hold keys of the body itself, so each is cut, and only a few are listed.
-    """
-    fields = sorted({".".join(str(p)[:64] for p in e["loc"])[:120] for e in exc.errors()})
-    shown = ", ".join(fields[:at_most])
-    return shown + (f" (+{len(fields) - at_most} more)" if len(fields) > at_most else "")
 
 
 def _item_kind(value: Any) -> str:
