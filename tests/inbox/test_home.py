@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services
 from tests.fakes.itop import FakeItop
