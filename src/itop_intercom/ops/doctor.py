@@ -68,6 +68,7 @@ STEPS: dict[str, str] = {
     "4": "Access token",
     "5": "Canvas Kit and webhook URLs",
     "6": "Module settings",
+    "7": "End users' chat (iTop module)",
 }
 
 _LABELS: dict[str, str] = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
@@ -118,6 +119,7 @@ async def run_checks(
     itop_only: bool = False,
     itop_transport: httpx.AsyncBaseTransport | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
+    messenger_transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
     """Run every check; the results come ordered by setup step."""
     settings_results = _settings_checks(settings, itop_only=itop_only)
@@ -143,7 +145,10 @@ async def run_checks(
             )
         )
     await asyncio.gather(*groups)
+    from itop_intercom.ops.check_messenger import messenger_checks
+
     results = [*settings_results, *itop_results, *intercom_results]
+    results += await messenger_checks(settings, messenger_transport)
     # Stable sort: within a step, the order in which the checks ran is kept.
     results.sort(key=lambda r: _step_order(r.step))
     secrets = _secrets(settings)
