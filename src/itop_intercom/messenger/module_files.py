@@ -57,13 +57,13 @@ def write_module(output: Path, *, force: bool = False) -> Path:
     return target
 
 
-def cmd_module(args: argparse.Namespace, stdout: TextIO = sys.stdout) -> int:
+def cmd_module(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
     try:
         target = write_module(Path(args.output), force=args.force)
     except (FileExistsError, FileNotFoundError, OSError) as exc:
         print(f"itop-intercom: {exc}", file=sys.stderr)
         return 1
-    stdout.write(
+    (stdout or sys.stdout).write(
         STEPS.format(
             target=target,
             name=MODULE_NAME,
