@@ -135,13 +135,24 @@ class ServiceClient
 			if (strlen($sAnswer) > static::MAX_ANSWER_BYTES) {
 				throw new \RuntimeException('the answer is too large');
 			}
-			if (feof($rSocket)) {
+			if (feof($rSocket) || static::Complete($sAnswer)) {
 				return $sAnswer;
 			}
 			if ($sChunk === '') {
 				$this->Wait($rSocket, $fDeadline, true);
 			}
 		}
+	}
+
+	/** Whether the whole body announced by Content-Length is in (a server may keep the line open). */
+	private static function Complete(string $sAnswer): bool
+	{
+		$iSplit = strpos($sAnswer, "\r\n\r\n");
+		if ($iSplit === false || !preg_match('/^content-length:\s*(\d+)\s*$/mi', substr($sAnswer, 0, $iSplit), $aLength)) {
+			return false;
+		}
+
+		return strlen($sAnswer) - $iSplit - 4 >= (int) $aLength[1];
 	}
 
 	private function Wait($rSocket, float $fDeadline, bool $bRead): void
