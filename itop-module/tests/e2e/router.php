@@ -69,7 +69,7 @@ if ($sPortal === 'backoffice') {
 	$sScript = (string) (new PortalScript())->GetJSInline(new Container(array('combodo.portal.instance.id' => $sPortal)));
 }
 $fElapsed = microtime(true) - $fStart;
-header('X-Module-Seconds: '.sprintf('%.3f', $fElapsed));
+header('X-Module-Seconds: '.sprintf('%.5f', $fElapsed));
 header('X-Module-Warnings: '.count(IssueLog::$aWarnings));
 ?><!doctype html>
 <html>
