@@ -13,6 +13,7 @@ from itop_intercom.ops.check_messenger import messenger_checks
 from itop_intercom.runtime import build_services
 from itop_intercom.settings.model import Settings, WorkspaceSettings
 from tests.conftest import SettingsFactory
+from tests.fakes.intercom import FakeIntercom
 
 KEY = "sk-check-5e1a9c3f7b2d4e6a"
 SECRET = "ms-check-8b4d2f6a1c3e5f7a"
@@ -77,3 +78,27 @@ async def test_workspace_without_secret_warns_and_unenforced_warns(
     assert ("messenger.not_enforced", "warn") in keys(signed)
     broken = await messenger_checks(configured(make_settings, messenger_enforced=True), service)
     assert ("messenger.enforced_without_secret", "fail") in keys(broken)
+
+
+async def test_enforced_setting_is_compared_with_intercom(
+    make_settings: SettingsFactory,
+    service: httpx.AsyncBaseTransport,
+    fake_intercom: FakeIntercom,
+) -> None:
+    claimed = configured(make_settings, messenger_secret=SECRET, messenger_enforced=True)
+    fake_intercom.identity_verification = False
+    results = await messenger_checks(claimed, service, intercom_transport=fake_intercom.transport())
+    assert ("messenger.enforced_mismatch", "fail") in keys(results)
+
+    fake_intercom.identity_verification = True
+    results = await messenger_checks(claimed, service, intercom_transport=fake_intercom.transport())
+    assert "messenger.enforced_mismatch" not in [k for k, _ in keys(results)]
+
+    not_claimed = configured(make_settings, messenger_secret=SECRET)
+    results = await messenger_checks(
+        not_claimed, service, intercom_transport=fake_intercom.transport()
+    )
+    assert ("messenger.enforce_available", "warn") in keys(results)
+    # With --itop-only, Intercom is not asked.
+    results = await messenger_checks(claimed, service, intercom=False)
+    assert "messenger.enforced_mismatch" not in [k for k, _ in keys(results)]

@@ -6,7 +6,7 @@
   `service_url` usually is): a 401 means the running service has another key.
 - Each workspace with a scope has a Messenger secret (else identities are not verified and the
   Inbox only trusts them once the contact's email confirms them), and `messenger_enforced` is
-  only claimed with a secret.
+  only claimed with a secret and when Intercom says it enforces it (`GET /me`).
 No secret or key is ever part of a result.
 """
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import httpx
 
+from itop_intercom.intercom.client import IntercomClient
+from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.messenger import signing
 from itop_intercom.messenger.routes import PING_PATH
 from itop_intercom.ops.doctor import CheckResult
@@ -24,7 +26,11 @@ STEP_TITLE = "End users' chat (iTop module)"
 
 
 async def messenger_checks(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    intercom: bool = True,
+    intercom_transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
     messenger = settings.messenger
     if messenger.shared_key is None:
@@ -41,6 +47,11 @@ async def messenger_checks(
             )
         ]
     out = [await _endpoint(settings, transport), *_workspaces(settings)]
+    if intercom:
+        for workspace_id in settings.workspaces:
+            result = await _enforcement(settings, workspace_id, intercom_transport)
+            if result is not None:
+                out.append(result)
     return out
 
 
@@ -149,3 +160,53 @@ def _workspaces(settings: Settings) -> list[CheckResult]:
                 )
             )
     return out
+
+
+async def _enforcement(
+    settings: Settings, workspace_id: str, transport: httpx.AsyncBaseTransport | None
+) -> CheckResult | None:
+    """Compare `messenger_enforced` with what Intercom says (`GET /me`, app.identity_verification):
+    claiming enforcement that Intercom does not do would make the Inbox trust user ids that
+    anyone can set from a browser."""
+    ws = settings.workspace(workspace_id)
+    if ws is None or not ws.scope.strip() or ws.access_token is None:
+        return None
+    api_base = settings.intercom.api_base
+    try:
+        async with IntercomClient(
+            ws.access_token.get_secret_value(),
+            region=ws.region,
+            api_base=str(api_base) if api_base else None,
+            api_version=settings.intercom.api_version,
+            timeout=min(settings.intercom.timeout_seconds, 10.0),
+            transport=transport,
+            max_rate_limit_wait=0,
+        ) as client:
+            me = await client.me()
+    except (IntercomError, httpx.HTTPError):
+        return None  # steps 2 and 4 say why Intercom cannot be reached
+    app = me.get("app") if isinstance(me.get("app"), dict) else {}
+    enforced_in_intercom = app.get("identity_verification") if app else None
+    if not isinstance(enforced_in_intercom, bool):
+        return None
+    if ws.messenger_enforced and not enforced_in_intercom:
+        return CheckResult(
+            STEP,
+            f"Workspace {workspace_id}: messenger_enforced is set, Intercom does not enforce",
+            "fail",
+            "Intercom reports identity verification off for this workspace, so anyone can "
+            "chat under any user id; the Inbox would take such an id as proof.",
+            "Turn on Enforce in Intercom's Messenger security settings, or set "
+            f"workspaces.{workspace_id}.messenger_enforced = false.",
+            key="messenger.enforced_mismatch",
+        )
+    if enforced_in_intercom and not ws.messenger_enforced and ws.messenger_secret is not None:
+        return CheckResult(
+            STEP,
+            f"Workspace {workspace_id}: Intercom enforces Messenger security",
+            "warn",
+            "The Inbox still confirms identities by email because messenger_enforced is off.",
+            f"Set workspaces.{workspace_id}.messenger_enforced = true.",
+            key="messenger.enforce_available",
+        )
+    return None

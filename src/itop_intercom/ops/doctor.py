@@ -148,7 +148,12 @@ async def run_checks(
     from itop_intercom.ops.check_messenger import messenger_checks
 
     results = [*settings_results, *itop_results, *intercom_results]
-    results += await messenger_checks(settings, messenger_transport)
+    results += await messenger_checks(
+        settings,
+        messenger_transport,
+        intercom=not itop_only,
+        intercom_transport=intercom_transport,
+    )
     # Stable sort: within a step, the order in which the checks ran is kept.
     results.sort(key=lambda r: _step_order(r.step))
     secrets = _secrets(settings)
