@@ -11,16 +11,16 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import messenger_nonces
 
 
-async def first_use(engine: AsyncEngine, nonce: str, keep_seconds: float) -> bool:
+async def first_use(db: Database, nonce: str, keep_seconds: float) -> bool:
     """Record `nonce`; False when it was already seen (a replay)."""
     now = time.time()
     try:
-        async with engine.begin() as conn:
+        async with db.write_transaction() as conn:
             await conn.execute(
                 sa.delete(messenger_nonces).where(messenger_nonces.c.expires_at < now)
             )

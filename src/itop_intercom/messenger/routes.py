@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -25,9 +25,11 @@ from itop_intercom.messenger import nonces, signing
 from itop_intercom.messenger.boot import boot_answer
 from itop_intercom.messenger.decision import decide
 from itop_intercom.messenger.request import BootRequest
-from itop_intercom.runtime import Services
 from itop_intercom.web.access_log import log_fields
 from itop_intercom.web.guard import Refused, read_body
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.messenger")
 
@@ -62,7 +64,7 @@ async def authenticate(request: Request, services: Services, path: str) -> bytes
     if not signing.matches(key, request.method, path, headers, body):
         raise Refused(401, "signature does not match")
     # Kept twice the window: a request signed slightly in the future stays refused as long.
-    if not await nonces.first_use(services.engine, nonce, 2 * messenger.request_max_age_seconds):
+    if not await nonces.first_use(services.db, nonce, 2 * messenger.request_max_age_seconds):
         raise Refused(401, "replayed request")
     return body
 
