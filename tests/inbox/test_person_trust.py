@@ -94,3 +94,15 @@ async def test_unsigned_attributes_confirmed_by_the_email(
     await inbox.initialize()
     assert not inbox.component("home:create")["disabled"]
     assert t("home.person_is", name="Agatha Christie") in inbox.texts()
+
+
+async def test_a_confirmed_hint_settles_a_shared_email(
+    inbox: Inbox, t: Texts, enforced: bool
+) -> None:
+    # Two persons share claude.monet@demo.com: the hint names one of them, and the email
+    # confirms it, so the agent is not asked to choose.
+    inbox.contact_email = "claude.monet@demo.com"
+    inbox.contact_attributes = {"itop_contact_class": "Person", "itop_contact_id": "40"}
+    await inbox.initialize()
+    assert t("home.person_is", name="Claude Monet-Duplicate") in inbox.texts()
+    assert not inbox.component("home:create")["disabled"]
