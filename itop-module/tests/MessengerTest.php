@@ -206,7 +206,7 @@ class MessengerTest extends TestCase
 		fclose($rServer);
 		$this->assertSame('', $sScript);
 		$this->assertGreaterThanOrEqual(0.29, $fElapsed);
-		$this->assertLessThan(0.4, $fElapsed);
+		$this->assertLessThan(0.5, $fElapsed, "the 300 ms budget, plus scheduling on a loaded machine");
 		$this->assertStringContainsString('did not answer in time', \IssueLog::$aWarnings[0]);
 	}
 
