@@ -26,9 +26,9 @@ COMMANDS: dict[str, set[str]] = {
     "check": {"--config", "--itop-only"},
     "config import": {"file", "--output", "--secrets"},
     "db upgrade": {"--config"},
-    "events list": {"--config", "--state", "--conversation", "--limit", "--jobs"},
+    "events list": {"--config", "--state", "--conversation", "--limit", "--jobs", "--outbound"},
     "events show": {"--config", "id"},
-    "events replay": {"--config", "ids", "--dead", "--jobs"},
+    "events replay": {"--config", "ids", "--dead", "--jobs", "--outbound"},
     "messenger module": {"--output", "--force"},
 }
 

@@ -39,6 +39,7 @@ from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
+from itop_intercom.sync.back.state import BacksyncState
 from itop_intercom.sync.groupcommit import PartWriter
 from itop_intercom.sync.jobs import JobHandler
 
@@ -66,6 +67,7 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    backsync: BacksyncState | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -164,4 +166,7 @@ def build_services(
         job_handlers=job_handlers(),
         itop_transport=itop_transport,
         intercom_transport=intercom_transport,
+        backsync=BacksyncState(
+            settings.backsync.admin_cache_seconds, settings.sync.author_cache_seconds
+        ),
     )

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links import (
     ItopFieldLinkStore,
@@ -18,7 +17,8 @@ from itop_intercom.links import (
 from itop_intercom.settings.model import Settings
 from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
-from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+from tests.fakes.itop import FakeItop
+from tests.service import client_on
 
 WS = "ws4test1"
 CONV = "1001"
@@ -44,12 +44,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def store(kind: str, fake: FakeItop, db: Database) -> AsyncIterator[LinkStore]:
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        ADMIN_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
+    async with client_on(fake) as client:
         tickets = Tickets(client, Settings())
         assert await has_link_fields(tickets) is (kind == "itop")
         yield ItopFieldLinkStore(tickets) if kind == "itop" else LocalLinkStore(tickets, db)

@@ -3,17 +3,19 @@ datamodel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links.model import (
     ConversationKey,
     LinkedTicket,
     LinkedTickets,
+    PolledLink,
     SyncedLink,
     TicketLink,
 )
@@ -160,3 +162,34 @@ class LocalLinkStore:
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [SyncedLink(int(r.ticket_id), r.conversation_id, r.workspace_id) for r in rows]
+
+    def history_codes(self) -> tuple[str, ...]:
+        return ()
+
+    def link_fields(self) -> tuple[str, ...]:
+        return ()
+
+    async def links_known_ahead(self) -> dict[int, list[PolledLink]] | None:
+        query = sa.select(ticket_links).where(ticket_links.c.ticket_class == self.tickets.class_)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        links: dict[int, list[PolledLink]] = {}
+        for r in rows:
+            linked_at = r.linked_at
+            if isinstance(linked_at, datetime) and linked_at.tzinfo is None:
+                linked_at = linked_at.replace(tzinfo=UTC)
+            links.setdefault(int(r.ticket_id), []).append(
+                PolledLink(
+                    int(r.ticket_id),
+                    r.workspace_id,
+                    r.conversation_id,
+                    bool(r.sync_enabled),
+                    linked_at,
+                )
+            )
+        return links
+
+    def links_of(
+        self, tickets: Mapping[int, ItopObject], workspaces: Iterable[str]
+    ) -> dict[int, list[PolledLink]]:
+        return {}  # the tickets carry no link here: every link is known ahead

@@ -1,7 +1,7 @@
 """messenger nonces: replay protection of the iTop module's signed requests
 
 Revision ID: 0003_messenger_nonces
-Revises: 0002
+Revises: 0003_backsync (chained after the back-sync tables merged first)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_messenger_nonces"
-down_revision = "0002"
+down_revision = "0003_backsync"
 branch_labels = None
 depends_on = None
 

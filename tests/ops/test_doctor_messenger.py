@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from itop_intercom.app import create_app
-from itop_intercom.ops.check_messenger import messenger_checks
+from itop_intercom.ops.doctor.messenger import messenger_checks
 from itop_intercom.runtime import build_services
 from itop_intercom.settings.model import Settings, WorkspaceSettings
 from tests.conftest import SettingsFactory

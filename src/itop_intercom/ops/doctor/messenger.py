@@ -18,7 +18,7 @@ from itop_intercom.intercom.client import IntercomClient
 from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.messenger import signing
 from itop_intercom.messenger.routes import PING_PATH
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 
 STEP = "7"
