@@ -167,3 +167,16 @@ def test_no_module_is_over_400_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_every_write_transaction_goes_through_the_write_gate() -> None:
+    """On SQLite, writes of one process queue in memory (`Database.write_transaction`) instead of
+    in SQLite's busy handler; only the group-commit writer opens its own transaction, inside
+    `Database.write_gate`."""
+    allowed = {"itop_intercom.store.database", "itop_intercom.sync.groupcommit"}
+    opening = sorted(
+        name
+        for name, path in modules().items()
+        if name not in allowed and ".begin()" in path.read_text(encoding="utf-8")
+    )
+    assert opening == []

@@ -151,3 +151,13 @@ async def test_a_ticket_found_after_a_lost_create_call(
     assert await store.may_be_created_for(mine, CONV)
     assert not await store.may_be_created_for(elsewhere, CONV)
     assert await store.may_be_created_for(unlinked, CONV) is (kind == "local")
+
+
+async def test_synced_tickets_keep_workspaces_apart(store: LinkStore, fake: FakeItop) -> None:
+    """Conversation ids are not unique across workspaces."""
+    mine = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    theirs = fake.add_ticket(title="B", caller_id=15, org_id=3, status="new")
+    await store.link(WS, CONV, mine, URL, "Agent")
+    await store.link("otherws1", CONV, theirs, URL.replace(WS, "otherws1"), "Agent")
+    found = await store.synced_tickets([(WS, CONV), ("otherws1", CONV)])
+    assert found == {(WS, CONV): [mine], ("otherws1", CONV): [theirs]}

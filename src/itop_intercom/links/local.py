@@ -22,6 +22,9 @@ from itop_intercom.links.model import (
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import ticket_links
 
+#: Conversations per query of the planner's batch (bounded so that one statement stays small).
+_KEYS_PER_QUERY = 500
+
 
 class LocalLinkStore:
     kind: Literal["itop", "local"] = "local"
@@ -141,10 +144,21 @@ class LocalLinkStore:
     async def synced_tickets(
         self, keys: Sequence[ConversationKey]
     ) -> dict[ConversationKey, list[int]]:
-        result: dict[ConversationKey, list[int]] = {key: [] for key in keys}
-        for key in keys:
-            result[key] = sorted(set(await self.synced_ticket_ids(*key)))
-        return result
+        result: dict[ConversationKey, set[int]] = {key: set() for key in keys}
+        conversations = sorted({conversation for _ws, conversation in keys})
+        t = ticket_links.c
+        async with self.db.engine.connect() as conn:
+            for start in range(0, len(conversations), _KEYS_PER_QUERY):
+                query = sa.select(t.workspace_id, t.conversation_id, t.ticket_id).where(
+                    t.conversation_id.in_(conversations[start : start + _KEYS_PER_QUERY]),
+                    t.ticket_class == self.tickets.class_,
+                    t.sync_enabled.is_(True),
+                )
+                for row in (await conn.execute(query)).all():
+                    found = result.get((row.workspace_id, row.conversation_id))
+                    if found is not None:
+                        found.add(int(row.ticket_id))
+        return {key: sorted(ids) for key, ids in result.items()}
 
     async def synced_links(self) -> list[SyncedLink]:
         query = (
