@@ -56,6 +56,15 @@ class VerifiedRequest:
     raw: bytes
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body (already received in full by `web.body_gate`, within the server's
+    limits); 413 when it is over `limit`, an endpoint's own smaller limit."""
+    raw: bytes = await request.body()
+    if len(raw) > limit:
+        raise Refused(413, f"body larger than {limit} bytes")
+    return raw
+
+
 def workspace_hint(raw: bytes, workspace_key: str) -> str | None:
     """A workspace id as it appears in the raw body, found without parsing (may be wrong)."""
     pattern = re.compile(
@@ -106,10 +115,7 @@ async def verify(
     becomes of text that cannot be stored (lone surrogates, NUL):
     refused (webhooks: a 400) or replaced by U+FFFD (canvases: the agent still gets a screen).
     """
-    raw = await request.body()
-    limit = settings.server.max_body_bytes
-    if len(raw) > limit:
-        raise Refused(413, f"body larger than {limit} bytes")
+    raw = await read_body(request, settings.server.max_body_bytes)
     header = request.headers.get(signature_header)
     if not header:
         raise Refused(401, f"missing {signature_header} header")
