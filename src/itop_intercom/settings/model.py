@@ -36,9 +36,7 @@ from itop_intercom.settings.form import (
 Region = Literal["us", "eu", "au"]
 MessengerSecurity = Literal["jwt", "user_hash"]
 
-#: The `Intercom-Version` sent by default: the newest stable version whose payload shapes (REST
-#: conversations, parts, admins, contacts, replies; webhook parts in plain text; `translations`)
-#: the service was checked against.
+#: Default `Intercom-Version`: the newest stable one every payload shape was checked against.
 DEFAULT_INTERCOM_API_VERSION = "2.16"
 
 Language = Literal["en", "fr"]
@@ -142,8 +140,7 @@ class IntercomSettings(_Section):
     api_base: AnyHttpUrl | None = None
     """Overrides the regional REST base URL (tests, proxies)."""
     api_version: str = DEFAULT_INTERCOM_API_VERSION
-    """`Intercom-Version` of every REST call. Set the app's version in the Developer Hub to the
-    same: webhook payloads follow that one (plain-text bodies from 2.15 on)."""
+    """`Intercom-Version` of REST calls; webhooks follow the app's version in the Developer Hub."""
     region: Region = "us"
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
 
