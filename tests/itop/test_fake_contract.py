@@ -5,11 +5,16 @@ Each transcript `tests/data/itop-rest/{intercom,vanilla}/NNN-*.json` is replayed
 path and query string, headers, form, raw body, cookies) over HTTP (the fake's ASGI transport).
 The transcripts were recorded in sequence on one database, so the state a case needs is rebuilt
 test-locally by replaying, through `FakeItop.api()`, the earlier state-changing cases of the same
-folder (their recorded codes are asserted on the way), plus the one unrecorded step that 062's
-notes describe. The answer must then match: HTTP status, content type, `code`, `message`, and the
-whole body recursively (same keys in the same order, same JSON types, same values), except dates
-that are "now" at recording time (any `Y-m-d H:i:s` is accepted there) and the ids of change-log
-rows (071), which depend on unrecorded history.
+folder (their recorded codes are asserted on the way), plus the unrecorded writes that the notes
+of 062, 125 (an entry typed in the web UI) and 132 describe. The cases 110+ were recorded on a lab
+rebuilt and reset to one snapshot right before 110 (other ids, a history cursor N): they start
+from that snapshot (`tests.fakes.itop.snapshots.before_history_cases`) and replay the writes of
+110.. with the fake's clock at the time each was recorded, so their dates are compared exactly.
+The answer must then match: HTTP status, content type, `code`, `message`, and the whole body
+recursively (same keys in the same order, same JSON types, same values), except dates that are
+"now" at recording time before 110 (any `Y-m-d H:i:s` is accepted there), the ids of change-log
+rows (071), which depend on unrecorded history, and the order of history rows that share
+iTop's sort value (the ops of one change, the changes of one second), which iTop leaves open.
 
 The transcripts are the project's own lab recordings, kept in `tests/data/itop-rest` (set
 ITOP_TRANSCRIPTS_DIR to replay another copy); the test fails when they cannot be found. When the
@@ -23,8 +28,11 @@ import json
 import os
 import re
 import urllib.parse
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -36,6 +44,7 @@ from tests.fakes.itop import (
     OTHER_INSTANCE_TOKEN,
     FakeItop,
 )
+from tests.fakes.itop.snapshots import before_history_cases
 from tests.reference import DATA, reference
 
 #: The copy of the transcripts kept in the repository.
@@ -51,6 +60,11 @@ TRANSCRIPTS = _transcripts_dir()
 FOLDERS: tuple[Literal["intercom", "vanilla"], ...] = ("intercom", "vanilla")
 #: Cases 078-094 do not change the database; the others are replayed to rebuild the state.
 _STATELESS = range(78, 95)
+#: From this case on, the lab was rebuilt and reset to one snapshot (`before_history_cases`).
+_REBUILT_FROM = 110
+#: Operations that leave the database as it was (not replayed to rebuild a state).
+_READ_ONLY = frozenset({"core/get", "core/check_credentials", "list_operations"})
+_PARIS = ZoneInfo("Europe/Paris")
 _RECORDING_NOW = re.compile(r"^2026-11-25 \d\d:\d\d:\d\d$")
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
@@ -67,17 +81,14 @@ def _case_files() -> list[Any]:
     return params
 
 
-#: Cases recorded after the fake was written, which it does not replay yet: the change history
-#: (110-129, read by the iTop -> Intercom back-sync) and the one-round-trip queries (130-140,
-#: JOIN / UNION / LIMIT, used by the Inbox's Home). Strict: once the fake learns a range, its
-#: cases pass and this marker fails them, so the range must be removed from here.
+#: Cases recorded after the fake was written, which it does not replay yet: one-round-trip
+#: queries of the Inbox's Home that need OQL the fake lacks. Strict: once the fake learns them,
+#: their cases pass and this marker fails them, so the range must be removed from here.
 _NOT_YET_REPLAYED: dict[range, str] = {
-    # 119 and 128 (the history refused to the agent token) are replayed; the others read a
-    # database reset right before 110 (other ids), which this harness does not rebuild yet.
-    range(110, 119): "history cases recorded on a database reset before 110",
-    range(120, 128): "history cases recorded on a database reset before 110",
-    range(129, 130): "history cases recorded on a database reset before 110",
-    range(130, 141): "JOIN / UNION / LIMIT queries not in the fake yet (Inbox round-trip work)",
+    # The JOIN, LIMIT and output_fields cases (131, 135-138, 140) pass on the rebuilt snapshot.
+    range(130, 131): "OQL UNION not in the fake yet (Inbox round-trip work)",
+    range(132, 135): "OQL UNION not in the fake yet (Inbox round-trip work)",
+    range(139, 140): "SELECT a, b FROM not in the fake yet (Inbox round-trip work)",
 }
 
 
@@ -119,8 +130,97 @@ def _version_of(case: dict[str, Any]) -> str:
     return dict(urllib.parse.parse_qsl(query))["version"]
 
 
+def _first_log_message_lost_by_062(fake: FakeItop, folder: str) -> None:
+    """062's notes: an unrecorded add_item put one entry in ticket 2's public_log first."""
+    body = {
+        "operation": "core/update",
+        "comment": "itop-lab",
+        "class": "UserRequest",
+        "key": 2,
+        "output_fields": "id",
+        "fields": {
+            "public_log": {
+                "add_item": {
+                    "message": "<p>First message of the conversation (will be lost)</p>",
+                    "format": "html",
+                }
+            }
+        },
+    }
+    assert fake.api(body)["code"] == 0
+
+
+def _entry_typed_in_the_console(fake: FakeItop, folder: str) -> None:
+    """125's notes: victor.hugo typed a public_log entry on ticket 1 in the web UI (a form
+    login and the activity panel's ajax call, not REST), after 123 and before 124 was
+    recorded. Its time is the date of its change op in 125."""
+    [op] = _load(folder, _by_number(folder)[125])["response_json"]["objects"].values()
+    fake.clock = _clock_at(op["fields"]["date"])
+    fake.ui_add_entry(1, "<p>Typed in the iTop console by Victor Hugo.</p>", login="victor.hugo")
+
+
+def _ticket_linked_before_132(fake: FakeItop, folder: str) -> None:
+    """132's notes (intercom only): UserRequest 4 was created, linked to a conversation, just
+    before 132 was recorded, with this call."""
+    if 132 not in _by_number(folder):
+        return
+    body = {
+        "operation": "core/create",
+        "comment": "Intercom sync: ticket created from conversation 215471290184",
+        "class": "UserRequest",
+        "output_fields": "id,ref,caller_id,status,intercom_ref",
+        "fields": {
+            "org_id": 2,
+            "caller_id": 7,
+            "title": "VPN drops every hour",
+            "description": "<p>Created from an Intercom conversation.</p>",
+            "origin": "chat",
+            "intercom_ref": "215471290184",
+            "intercom_url": "https://app.intercom.com/a/inbox/ws1bars/inbox/conversation/215471290184",
+            "intercom_sync_activated": "yes",
+        },
+    }
+    answer = fake.api(body)
+    assert answer["code"] == 0 and list(answer["objects"]) == ["UserRequest::4"], answer
+
+
+#: Writes the lab made without recording them, by the case they came just before (they are
+#: part of the state of that case and of every later one).
+_UNRECORDED_STEPS: dict[int, Callable[[FakeItop, str], None]] = {
+    62: _first_log_message_lost_by_062,
+    124: _entry_typed_in_the_console,
+    132: _ticket_linked_before_132,
+}
+
+
+def _clock_at(local_time: str) -> Callable[[], datetime]:
+    moment = datetime.strptime(local_time, "%Y-%m-%d %H:%M:%S").replace(tzinfo=_PARIS)
+    return lambda: moment
+
+
+def _recorded_clock(case: dict[str, Any]) -> Callable[[], datetime] | None:
+    """The lab's clock during a recorded write: the `last_update` it gave the ticket."""
+    for answer in ((case["response_json"] or {}).get("objects") or {}).values():
+        stamp = answer.get("fields", {}).get("last_update")
+        if stamp:
+            return _clock_at(stamp)
+    return None
+
+
+def _replay(fake: FakeItop, folder: str, name: str) -> None:
+    """Replay one recorded case through `api()`; its recorded code must come back."""
+    case = _load(folder, name)
+    token = _token_for(case)
+    assert token is not None, name
+    answer = fake.api(case["request_form"]["json_data"], token=token, version=_version_of(case))
+    recorded = case["response_json"]["code"]
+    assert answer["code"] == recorded, f"setup replay of {name}: {answer}"
+
+
 def _prepare(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
     """A fake in the state the recorded database had just before case `number`."""
+    if number >= _REBUILT_FROM:
+        return _prepare_rebuilt(folder, number)
     setup_case = 7 <= number <= 10
     fake = FakeItop(instance=folder, seed="install" if setup_case else "lab")
     if setup_case:
@@ -131,36 +231,40 @@ def _prepare(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
         prior = []
     files = _by_number(folder)
     for n in prior:
-        if n == 62:
-            # 062's notes: an unrecorded add_item put one entry in ticket 2's public_log first.
-            body = {
-                "operation": "core/update",
-                "comment": "itop-lab",
-                "class": "UserRequest",
-                "key": 2,
-                "output_fields": "id",
-                "fields": {
-                    "public_log": {
-                        "add_item": {
-                            "message": "<p>First message of the conversation (will be lost)</p>",
-                            "format": "html",
-                        }
-                    }
-                },
-            }
-            assert fake.api(body)["code"] == 0
-        if n not in files:
-            continue
-        case = _load(folder, files[n])
-        token = _token_for(case)
-        assert token is not None, files[n]
-        answer = fake.api(case["request_form"]["json_data"], token=token, version=_version_of(case))
-        recorded = case["response_json"]["code"]
-        assert answer["code"] == recorded, f"setup replay of {files[n]}: {answer}"
+        if n in _UNRECORDED_STEPS:
+            _UNRECORDED_STEPS[n](fake, folder)
+        if n in files:
+            _replay(fake, folder, files[n])
+    if number in _UNRECORDED_STEPS and (setup_case or number >= 25):
+        _UNRECORDED_STEPS[number](fake, folder)
     if number == 23:
         fake.remove("User", 100)  # the fake's extra NO_REST_TOKEN user did not exist in the lab
     if number == 93:
         fake.rest_token_allowed = False  # 093: rest-token removed from allowed_login_types
+    return fake
+
+
+def _prepare_rebuilt(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
+    """The same for the cases recorded on the lab rebuilt before 110: its snapshot, then the
+    writes of 110.. in order, each at the time the lab's clock showed, so that dates, ids and
+    the date comparisons of 122/123 come out as recorded."""
+    fake = before_history_cases(folder)
+    files = _by_number(folder)
+    for n in range(_REBUILT_FROM, number):
+        if n in _UNRECORDED_STEPS:
+            _UNRECORDED_STEPS[n](fake, folder)
+        if n not in files:
+            continue
+        case = _load(folder, files[n])
+        if case["request_form"]["json_data"].get("operation") in _READ_ONLY:
+            continue
+        clock = _recorded_clock(case)
+        assert clock is not None, f"{files[n]}: no last_update to date the write"
+        fake.clock = clock
+        _replay(fake, folder, files[n])
+    if number in _UNRECORDED_STEPS:
+        _UNRECORDED_STEPS[number](fake, folder)
+    fake.clock = _recorded_clock(_load(folder, files[number])) or fake.clock
     return fake
 
 
@@ -186,6 +290,31 @@ def _request(case: dict[str, Any]) -> httpx.Request:
     return httpx.Request(case["http_method"], url, headers=headers, content=content)
 
 
+def _tie(key: str, answer: Any) -> str | None:
+    """What iTop sorts the history on: a change op by its change id (as text), a change by its
+    date. Rows that share it come back in any order (the ops of change 9 are listed 460, 457,
+    459, 458 in intercom 120 and 458, 460, 457, 459 in 127; the changes of one second 5, 8,
+    6, 7 in 116). None for other classes, or when the answer lacks that field."""
+    class_name = key.split("::")[0]
+    if class_name.startswith("CMDBChangeOp"):
+        code = "change"
+    elif class_name == "CMDBChange":
+        code = "date"
+    else:
+        return None
+    fields = answer.get("fields") if isinstance(answer, dict) else None
+    return str(fields[code]) if isinstance(fields, dict) and code in fields else None
+
+
+def _in_any_order_among_ties(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Whether `actual` holds the keys of `expected` in an order iTop could have given: the
+    same sequence of sort values, rows of equal value in any order (history classes only)."""
+    ties = {key: _tie(key, answer) for key, answer in expected.items()}
+    if not ties or None in ties.values() or set(actual) != set(expected):
+        return False
+    return [ties[key] for key in actual] == list(ties.values())
+
+
 def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_ids: bool) -> None:
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
@@ -199,6 +328,10 @@ def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_i
                 return
             for index, (a, e) in enumerate(zip(actual.values(), expected.values(), strict=True)):
                 _diff(a, e, f"{path}[{index}]", problems, loose_ids=loose_ids)
+            return
+        if path.endswith(".objects") and _in_any_order_among_ties(actual, expected):
+            for key, value in expected.items():
+                _diff(actual[key], value, f"{path}.{key}", problems, loose_ids=loose_ids)
             return
         if list(actual) != list(expected):
             problems.append(f"{path}: keys {list(actual)} instead of {list(expected)}")
