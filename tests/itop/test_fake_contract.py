@@ -3,13 +3,7 @@
 Each transcript `tests/data/itop-rest/{intercom,vanilla}/NNN-*.json` is replayed against a fresh
 `FakeItop` configured like the recorded instance, sending exactly the recorded request (method,
 path and query string, headers, form, raw body, cookies) over HTTP (the fake's ASGI transport).
-The transcripts were recorded in sequence on one database, so the state a case needs is rebuilt
-test-locally by replaying, through `FakeItop.api()`, the earlier state-changing cases of the same
-folder (their recorded codes are asserted on the way), plus the unrecorded writes that the notes
-of 062, 125 (an entry typed in the web UI) and 132 describe. The cases 110+ were recorded on a lab
-rebuilt and reset to one snapshot right before 110 (other ids, a history cursor N): they start
-from that snapshot (`tests.fakes.itop.snapshots.before_history_cases`) and replay the writes of
-110.. with the fake's clock at the time each was recorded, so their dates are compared exactly.
+The state a case needs (the lab's database just before it) is rebuilt by `lab_replay.prepare`.
 The answer must then match: HTTP status, content type, `code`, `message`, and the whole body
 recursively (same keys in the same order, same JSON types, same values), except dates that are
 "now" at recording time before 110 (any `Y-m-d H:i:s` is accepted there), the ids of change-log
@@ -25,46 +19,25 @@ that the copy in the repository has every recording and the same bytes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from tests.fakes.itop import (
-    ADMIN_TOKEN,
-    AGENT_TOKEN,
-    NO_REST_TOKEN,
-    OTHER_INSTANCE_TOKEN,
-    FakeItop,
+from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, NO_REST_TOKEN, FakeItop
+from tests.itop.lab_replay import (
+    COPY,
+    FOLDERS,
+    TRANSCRIPTS,
+    load,
+    number_of,
+    prepare,
+    token_for,
 )
-from tests.fakes.itop.snapshots import before_history_cases
-from tests.reference import DATA, reference
+from tests.reference import reference
 
-#: The copy of the transcripts kept in the repository.
-_COPY = DATA / "itop-rest"
-
-
-def _transcripts_dir() -> Path | None:
-    candidate = Path(os.environ.get("ITOP_TRANSCRIPTS_DIR") or _COPY)
-    return candidate if (candidate / "intercom").is_dir() else None
-
-
-TRANSCRIPTS = _transcripts_dir()
-FOLDERS: tuple[Literal["intercom", "vanilla"], ...] = ("intercom", "vanilla")
-#: Cases 078-094 do not change the database; the others are replayed to rebuild the state.
-_STATELESS = range(78, 95)
-#: From this case on, the lab was rebuilt and reset to one snapshot (`before_history_cases`).
-_REBUILT_FROM = 110
-#: Operations that leave the database as it was (not replayed to rebuild a state).
-_READ_ONLY = frozenset({"core/get", "core/check_credentials", "list_operations"})
-_PARIS = ZoneInfo("Europe/Paris")
 _RECORDING_NOW = re.compile(r"^2026-11-25 \d\d:\d\d:\d\d$")
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
@@ -76,7 +49,7 @@ def _case_files() -> list[Any]:
     params = []
     for folder in FOLDERS:
         for path in sorted((TRANSCRIPTS / folder).glob("[0-9][0-9][0-9]-*.json")):
-            marks = _not_yet_replayed(_number(path.name))
+            marks = _not_yet_replayed(number_of(path.name))
             params.append(pytest.param(folder, path.name, id=f"{folder}/{path.stem}", marks=marks))
     return params
 
@@ -99,177 +72,8 @@ def _not_yet_replayed(number: int) -> list[pytest.MarkDecorator]:
     return []
 
 
-def _load(folder: str, name: str) -> dict[str, Any]:
-    assert TRANSCRIPTS is not None
-    data: dict[str, Any] = json.loads((TRANSCRIPTS / folder / name).read_text("utf-8"))
-    return data
-
-
-def _number(name: str) -> int:
-    return int(name[:3])
-
-
-def _by_number(folder: str) -> dict[int, str]:
-    assert TRANSCRIPTS is not None
-    return {_number(p.name): p.name for p in (TRANSCRIPTS / folder).glob("[0-9][0-9][0-9]-*.json")}
-
-
-def _token_for(case: dict[str, Any]) -> str | None:
-    user = case.get("token_user") or ""
-    if "intercom_sync_app" in user:
-        return ADMIN_TOKEN
-    if "intercom_sync_agent" in user:
-        return AGENT_TOKEN
-    if "OTHER lab instance" in user:
-        return OTHER_INSTANCE_TOKEN
-    return None
-
-
-def _version_of(case: dict[str, Any]) -> str:
-    query = urllib.parse.urlsplit(str(case["url_path_and_query"])).query
-    return dict(urllib.parse.parse_qsl(query))["version"]
-
-
-def _first_log_message_lost_by_062(fake: FakeItop, folder: str) -> None:
-    """062's notes: an unrecorded add_item put one entry in ticket 2's public_log first."""
-    body = {
-        "operation": "core/update",
-        "comment": "itop-lab",
-        "class": "UserRequest",
-        "key": 2,
-        "output_fields": "id",
-        "fields": {
-            "public_log": {
-                "add_item": {
-                    "message": "<p>First message of the conversation (will be lost)</p>",
-                    "format": "html",
-                }
-            }
-        },
-    }
-    assert fake.api(body)["code"] == 0
-
-
-def _entry_typed_in_the_console(fake: FakeItop, folder: str) -> None:
-    """125's notes: victor.hugo typed a public_log entry on ticket 1 in the web UI (a form
-    login and the activity panel's ajax call, not REST), after 123 and before 124 was
-    recorded. Its time is the date of its change op in 125."""
-    [op] = _load(folder, _by_number(folder)[125])["response_json"]["objects"].values()
-    fake.clock = _clock_at(op["fields"]["date"])
-    fake.ui_add_entry(1, "<p>Typed in the iTop console by Victor Hugo.</p>", login="victor.hugo")
-
-
-def _ticket_linked_before_132(fake: FakeItop, folder: str) -> None:
-    """132's notes (intercom only): UserRequest 4 was created, linked to a conversation, just
-    before 132 was recorded, with this call."""
-    if 132 not in _by_number(folder):
-        return
-    body = {
-        "operation": "core/create",
-        "comment": "Intercom sync: ticket created from conversation 215471290184",
-        "class": "UserRequest",
-        "output_fields": "id,ref,caller_id,status,intercom_ref",
-        "fields": {
-            "org_id": 2,
-            "caller_id": 7,
-            "title": "VPN drops every hour",
-            "description": "<p>Created from an Intercom conversation.</p>",
-            "origin": "chat",
-            "intercom_ref": "215471290184",
-            "intercom_url": "https://app.intercom.com/a/inbox/ws1bars/inbox/conversation/215471290184",
-            "intercom_sync_activated": "yes",
-        },
-    }
-    answer = fake.api(body)
-    assert answer["code"] == 0 and list(answer["objects"]) == ["UserRequest::4"], answer
-
-
-#: Writes the lab made without recording them, by the case they came just before (they are
-#: part of the state of that case and of every later one).
-_UNRECORDED_STEPS: dict[int, Callable[[FakeItop, str], None]] = {
-    62: _first_log_message_lost_by_062,
-    124: _entry_typed_in_the_console,
-    132: _ticket_linked_before_132,
-}
-
-
-def _clock_at(local_time: str) -> Callable[[], datetime]:
-    moment = datetime.strptime(local_time, "%Y-%m-%d %H:%M:%S").replace(tzinfo=_PARIS)
-    return lambda: moment
-
-
-def _recorded_clock(case: dict[str, Any]) -> Callable[[], datetime] | None:
-    """The lab's clock during a recorded write: the `last_update` it gave the ticket."""
-    for answer in ((case["response_json"] or {}).get("objects") or {}).values():
-        stamp = answer.get("fields", {}).get("last_update")
-        if stamp:
-            return _clock_at(stamp)
-    return None
-
-
-def _replay(fake: FakeItop, folder: str, name: str) -> None:
-    """Replay one recorded case through `api()`; its recorded code must come back."""
-    case = _load(folder, name)
-    token = _token_for(case)
-    assert token is not None, name
-    answer = fake.api(case["request_form"]["json_data"], token=token, version=_version_of(case))
-    recorded = case["response_json"]["code"]
-    assert answer["code"] == recorded, f"setup replay of {name}: {answer}"
-
-
-def _prepare(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
-    """A fake in the state the recorded database had just before case `number`."""
-    if number >= _REBUILT_FROM:
-        return _prepare_rebuilt(folder, number)
-    setup_case = 7 <= number <= 10
-    fake = FakeItop(instance=folder, seed="install" if setup_case else "lab")
-    if setup_case:
-        prior = list(range(7, number))
-    elif number >= 25:
-        prior = [n for n in range(25, number) if n not in _STATELESS]
-    else:
-        prior = []
-    files = _by_number(folder)
-    for n in prior:
-        if n in _UNRECORDED_STEPS:
-            _UNRECORDED_STEPS[n](fake, folder)
-        if n in files:
-            _replay(fake, folder, files[n])
-    if number in _UNRECORDED_STEPS and (setup_case or number >= 25):
-        _UNRECORDED_STEPS[number](fake, folder)
-    if number == 23:
-        fake.remove("User", 100)  # the fake's extra NO_REST_TOKEN user did not exist in the lab
-    if number == 93:
-        fake.rest_token_allowed = False  # 093: rest-token removed from allowed_login_types
-    return fake
-
-
-def _prepare_rebuilt(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
-    """The same for the cases recorded on the lab rebuilt before 110: its snapshot, then the
-    writes of 110.. in order, each at the time the lab's clock showed, so that dates, ids and
-    the date comparisons of 122/123 come out as recorded."""
-    fake = before_history_cases(folder)
-    files = _by_number(folder)
-    for n in range(_REBUILT_FROM, number):
-        if n in _UNRECORDED_STEPS:
-            _UNRECORDED_STEPS[n](fake, folder)
-        if n not in files:
-            continue
-        case = _load(folder, files[n])
-        if case["request_form"]["json_data"].get("operation") in _READ_ONLY:
-            continue
-        clock = _recorded_clock(case)
-        assert clock is not None, f"{files[n]}: no last_update to date the write"
-        fake.clock = clock
-        _replay(fake, folder, files[n])
-    if number in _UNRECORDED_STEPS:
-        _UNRECORDED_STEPS[number](fake, folder)
-    fake.clock = _recorded_clock(_load(folder, files[number])) or fake.clock
-    return fake
-
-
 def _request(case: dict[str, Any]) -> httpx.Request:
-    token = _token_for(case)
+    token = token_for(case)
 
     def fill(text: str) -> str:
         return text.replace("ITOP_USER_TOKEN", token) if token else text
@@ -357,10 +161,10 @@ def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_i
 
 @pytest.mark.parametrize(("folder", "name"), _case_files())
 async def test_transcript(folder: Literal["intercom", "vanilla"], name: str) -> None:
-    assert TRANSCRIPTS is not None, f"no transcripts in {_COPY} (nor ITOP_TRANSCRIPTS_DIR)"
-    case = _load(folder, name)
-    number = _number(name)
-    fake = _prepare(folder, number)
+    assert TRANSCRIPTS is not None, f"no transcripts in {COPY} (nor ITOP_TRANSCRIPTS_DIR)"
+    case = load(folder, name)
+    number = number_of(name)
+    fake = prepare(folder, number)
     async with httpx.AsyncClient(transport=fake.transport()) as http:
         response = await http.send(_request(case))
 
@@ -535,10 +339,10 @@ async def test_helpers() -> None:
 def test_transcripts_are_up_to_date() -> None:
     """The lab may record new cases into `shared/itop-rest`; the repository's copy must follow."""
     lab = reference("itop-rest")
-    ours = {p.relative_to(_COPY): p.read_bytes() for p in _COPY.rglob("*") if p.is_file()}
+    ours = {p.relative_to(COPY): p.read_bytes() for p in COPY.rglob("*") if p.is_file()}
     theirs = {p.relative_to(lab): p.read_bytes() for p in lab.rglob("*") if p.is_file()}
     missing = sorted(str(p) for p in theirs.keys() - ours.keys())
     changed = sorted(str(p) for p in theirs.keys() & ours.keys() if theirs[p] != ours[p])
     assert not missing and not changed, (
-        f"copy {lab} to {_COPY}: missing {missing[:10]}, changed {changed[:10]}"
+        f"copy {lab} to {COPY}: missing {missing[:10]}, changed {changed[:10]}"
     )

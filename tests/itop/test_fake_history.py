@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, FakeItop
-from tests.itop.test_fake_contract import TRANSCRIPTS
+from tests.itop.lab_replay import TRANSCRIPTS
 
 
 def _case(number: int) -> dict[str, Any]:
