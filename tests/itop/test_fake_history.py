@@ -9,7 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
+from tests.fakes.itop.snapshots import before_history_cases, continue_history
 from tests.itop.lab_replay import by_number, load, prepare
 
 
@@ -61,3 +64,24 @@ def test_rows_do_not_come_back_in_id_order() -> None:
     changes = [o["fields"]["change"] for o in _objects(body)]
     assert changes == sorted(changes)  # as text
     assert sorted(changes, key=int) != changes
+
+
+def test_a_restored_snapshot_keeps_its_history_counters() -> None:
+    """The vanilla snapshot ends at op 451 and change 4: the next write is op 452 of change 5
+    (vanilla 114), and the counters cannot be moved back under existing rows."""
+    fake = before_history_cases("vanilla")
+    assert fake.last_change_op_id() == 451
+    assert fake.api(_request(110))["code"] == 0
+    [op] = _objects(
+        fake.api(
+            {
+                "operation": "core/get",
+                "class": "CMDBChangeOp",
+                "key": "SELECT CMDBChangeOp WHERE id > 451",
+                "output_fields": "change,objkey",
+            }
+        )
+    )
+    assert (op["key"], op["fields"]) == ("452", {"change": "5", "objkey": "1"})
+    with pytest.raises(ValueError, match="already goes past"):
+        continue_history(fake, after_change=4, after_op=451)
