@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = add_subcommands(db, "db_command")
     up = with_config(add_command(db_sub, "upgrade", "run the database migrations"))
     up.set_defaults(func=cmd_db_upgrade)
+    from itop_intercom.ops.purge_command import register as register_purge
+
+    register_purge(db_sub, with_config)
 
     from itop_intercom.sync.commands import register as register_sync_commands
 

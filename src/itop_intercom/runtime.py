@@ -24,6 +24,7 @@ from itop_intercom.logs import register_secrets
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.db import create_engine
+from itop_intercom.store.usage import UsageGauges
 
 
 class NotConfigured(Exception):
@@ -42,6 +43,16 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    _usage: UsageGauges | None = None
+
+    @property
+    def usage(self) -> UsageGauges:
+        """The database size and row-count gauges of /metrics, with their short cache."""
+        if self._usage is None:
+            self._usage = UsageGauges(
+                self.engine, self.metrics.database_bytes, self.metrics.table_rows
+            )
+        return self._usage
 
     @property
     def itop(self) -> ItopClient:

@@ -29,6 +29,7 @@ from itop_intercom.settings.form import (
     check_placeholders,
     default_fields,
 )
+from itop_intercom.settings.retention import RetentionSettings
 
 Region = Literal["us", "eu", "au"]
 Language = Literal["en", "fr"]
@@ -282,6 +283,7 @@ class Settings(BaseSettings):
     view_ticket: ViewTicketSettings = Field(default_factory=ViewTicketSettings)
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("workspaces")
     @classmethod
