@@ -24,6 +24,7 @@ from itop_intercom.logs import register_secrets
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.db import create_engine
+from itop_intercom.store.instance_lock import InstanceLock, hold_instance_lock
 from itop_intercom.store.usage import UsageGauges
 
 
@@ -44,6 +45,8 @@ class Services:
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
     _usage: UsageGauges | None = None
+    instance_lock: InstanceLock | None = None
+    """Held by `serve` and `worker` on a SQLite database: one instance per file."""
 
     @property
     def usage(self) -> UsageGauges:
@@ -114,6 +117,8 @@ class Services:
         return client
 
     async def aclose(self) -> None:
+        if self.instance_lock is not None:
+            self.instance_lock.release()
         if self._itop is not None:
             await self._itop.aclose()
         for client in self._intercom.values():
@@ -133,9 +138,14 @@ def build_services(
     *,
     itop_transport: httpx.AsyncBaseTransport | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
+    single_instance: bool = False,
 ) -> Services:
+    """The services of one instance. `single_instance` (serve, worker): on SQLite, take the
+    database's instance lock first (`SecondInstance` when another process holds it)."""
     register_secrets(secrets_of(settings))
+    lock = hold_instance_lock(settings.database_url) if single_instance else None
     return Services(
+        instance_lock=lock,
         settings=settings,
         engine=create_engine(settings.database_url),
         metrics=Metrics(),

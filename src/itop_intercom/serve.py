@@ -16,8 +16,8 @@ log = get_logger("itop_intercom.serve")
 
 def run(settings: Settings, *, host: str | None, port: int | None, with_worker: bool) -> int:
     configure(settings.log_level, settings.log_format)
+    services = build_services(settings, single_instance=True)
     upgrade(settings.database_url)
-    services = build_services(settings)
     background = None
     if with_worker and settings.sync.worker_in_serve:
         from itop_intercom.sync.worker import start_in_app

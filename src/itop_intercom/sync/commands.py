@@ -107,10 +107,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from itop_intercom.sync.worker import Worker, run_until_signalled
 
     configure(settings.log_level, settings.log_format)
-    upgrade(settings.database_url)
+    # On SQLite, the instance lock first: a second instance stops before touching anything.
+    services = build_services(settings, single_instance=True)
+    try:
+        upgrade(settings.database_url)
+    except BaseException:
+        if services.instance_lock is not None:
+            services.instance_lock.release()
+        raise
 
     async def main() -> int:
-        services = build_services(settings)
         if args.once:
             try:
                 await Worker(services).run_once()
