@@ -118,6 +118,16 @@ class IntercomClient:
         """`GET /me`: the token's admin and its workspace (`app.id_code`, `app.region`)."""
         return await self._api("me", "GET", "/me", idempotent=True)
 
+    async def list_conversations(self, per_page: int = 1) -> dict[str, Any]:
+        """`GET /conversations`: the newest conversations (needs "Read conversations")."""
+        return await self._api(
+            "list_conversations",
+            "GET",
+            "/conversations",
+            params={"per_page": str(per_page)},
+            idempotent=True,
+        )
+
     async def get_conversation(
         self, conversation_id: str, *, plaintext: bool = False
     ) -> dict[str, Any]:

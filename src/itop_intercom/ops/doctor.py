@@ -123,27 +123,47 @@ async def run_checks(
     settings_results = _settings_checks(settings, itop_only=itop_only)
     itop_results: list[CheckResult] = []
     intercom_results: list[CheckResult] = []
-    groups: list[Awaitable[None]] = [
+    itop_group = asyncio.ensure_future(
         _bounded_group(
             _ItopChecks(settings, itop_transport, itop_results).run(),
             itop_results,
             _itop_budget(settings),
             _itop_overrun,
         )
-    ]
+    )
+    groups: list[Awaitable[None]] = [itop_group]
+    intercom_checks = _IntercomChecks(settings, intercom_transport, intercom_results)
     if itop_only:
         intercom_results.extend(_intercom_skipped())
     else:
         groups.append(
             _bounded_group(
-                _IntercomChecks(settings, intercom_transport, intercom_results).run(),
+                intercom_checks.run(),
                 intercom_results,
                 _intercom_budget(settings),
                 _intercom_overrun,
             )
         )
+    from itop_intercom.ops.check_more import finish, more_checks
+
+    async def itop_usable() -> bool:
+        await itop_group
+        return not any(r.blocking and r.step == "1" for r in itop_results)
+
+    more: list[CheckResult] = []
+    groups.append(
+        more_checks(
+            settings,
+            more,
+            itop_only=itop_only,
+            itop_usable=itop_usable,
+            me_of=intercom_checks._me_task,
+            itop_transport=itop_transport,
+            intercom_transport=intercom_transport,
+        )
+    )
     await asyncio.gather(*groups)
-    results = [*settings_results, *itop_results, *intercom_results]
+    results = finish([*settings_results, *itop_results, *intercom_results, *more])
     # Stable sort: within a step, the order in which the checks ran is kept.
     results.sort(key=lambda r: _step_order(r.step))
     secrets = _secrets(settings)

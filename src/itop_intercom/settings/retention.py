@@ -22,4 +22,5 @@ class RetentionSettings(BaseModel):
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
     """Rows deleted per transaction: short transactions never hold webhooks back for long."""
     pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.05
-    """Pause between two batches, leaving the database to the webhooks and the worker."""
+    """Pause between two batches, leaving the database to the webhooks and the worker (at least
+    as long as the batch took)."""
