@@ -21,6 +21,6 @@ class RetentionSettings(BaseModel):
     """How often the worker looks for rows past retention."""
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
     """Rows deleted per transaction: short transactions never hold webhooks back for long."""
-    pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.05
+    pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.02
     """Pause between two batches, leaving the database to the webhooks and the worker (at least
     as long as the batch took)."""
