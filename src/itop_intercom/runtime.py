@@ -70,6 +70,7 @@ class Services:
                 version=self.settings.itop.rest_version,
                 timeout=self.settings.itop.timeout_seconds,
                 read_retries=self.settings.itop.read_retries,
+                retry_delay=self.settings.itop.retry_delay_seconds,
                 verify_tls=self.settings.itop.verify_tls,
                 transport=self.itop_transport,
                 observer=self.metrics.observe_itop,
@@ -110,6 +111,7 @@ class Services:
                 api_base=str(api_base) if api_base else None,
                 api_version=self.settings.intercom.api_version,
                 timeout=self.settings.intercom.timeout_seconds,
+                retry_delay=self.settings.intercom.retry_delay_seconds,
                 transport=self.intercom_transport,
                 observer=self.metrics.observe_intercom,
             )

@@ -1,7 +1,7 @@
 """The one typed settings model of the service.
 
-Keys follow the PHP extension's module settings (DESIGN §3.1) so that an administrator who knows
-the extension recognises them, with our additions (per-workspace secrets, regions, database,
+Keys follow the PHP extension's module settings (same names and defaults), so that an admin
+who knows the extension recognises them, with our additions (per-workspace secrets, regions, database,
 sync tuning). Secrets are `SecretStr` so that printing a model, a validation error or a log event
 never shows them; they may come from the TOML file, the environment or a `*_file` path.
 """
@@ -99,6 +99,8 @@ class ItopSettings(_Section):
     """How long an Inbox screen may wait for iTop before it answers a 'retry' canvas."""
     verify_tls: bool = True
     read_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_delay_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """Base of the backoff between two tries of a read: delay × 2^attempt, capped at 2 s."""
 
     @field_validator("rest_version")
     @classmethod
@@ -130,6 +132,8 @@ class IntercomSettings(_Section):
     api_version: str = "2.11"
     region: Region = "us"
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    retry_delay_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """Base of the backoff between two tries of a call: delay × 2^attempt, capped at 2 s."""
 
     @model_validator(mode="after")
     def _secrets_from_files(self) -> IntercomSettings:
