@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 PROG = "itop-intercom"
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+"""Adds the `--config FILE` option to a sub-command (`cli.with_config`)."""
 
 
 def fail(message: str, stderr: TextIO | None = None) -> int:

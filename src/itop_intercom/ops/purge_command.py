@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
 from typing import Any, TextIO
 
-from itop_intercom.cli_style import EXIT_FAILED, add_command
+from itop_intercom.cli_style import EXIT_FAILED, ConfigAdder, add_command
 from itop_intercom.settings.loader import load_or_report
-
-ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
 def register(db_sub: Any, with_config: ConfigAdder) -> None:

@@ -151,27 +151,20 @@ def unknown_variables(root: Node, environ: Mapping[str, str]) -> list[str]:
     return warnings
 
 
+def _variables(environ: Mapping[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """(name, lower-cased key path) of each setting variable."""
+    for name in environ:
+        if is_setting_variable(name):
+            yield name, [p.lower() for p in env_path(name)]
+
+
 def variables_setting(path: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """The environment variables that set `path` or a table above it (a JSON value)."""
     wanted = [p.lower() for p in path]
-    found = []
-    for name in environ:
-        if not is_setting_variable(name):
-            continue
-        parts = [p.lower() for p in env_path(name)]
-        if parts and parts == wanted[: len(parts)]:
-            found.append(name)
-    return sorted(found)
+    return sorted(n for n, parts in _variables(environ) if parts == wanted[: len(parts)])
 
 
 def variables_below(path: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """The environment variables that set `path` or any key below it."""
     wanted = [p.lower() for p in path]
-    found = []
-    for name in environ:
-        if not is_setting_variable(name):
-            continue
-        parts = [p.lower() for p in env_path(name)]
-        if parts[: len(wanted)] == wanted:
-            found.append(name)
-    return sorted(found)
+    return sorted(n for n, parts in _variables(environ) if parts[: len(wanted)] == wanted)

@@ -1,9 +1,10 @@
 """The one typed settings model of the service.
 
 Keys follow the PHP extension's module settings (same names and defaults), so that an admin
-who knows the extension recognises them, with our additions (per-workspace secrets, regions, database,
-sync tuning). Secrets are `SecretStr` so that printing a model, a validation error or a log event
-never shows them; they may come from the TOML file, the environment or a `*_file` path.
+who knows the extension recognises them, with our additions (per-workspace secrets, regions,
+database, sync tuning, retention). Secrets are `SecretStr` so that printing a model, a
+validation error or a log event never shows them; they may come from the TOML file, the
+environment or a `*_file` path.
 """
 
 from __future__ import annotations

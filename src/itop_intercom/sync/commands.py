@@ -16,11 +16,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from itop_intercom.cli_style import EXIT_FAILED, add_command, add_subcommands, fail, usage_error
+from itop_intercom.cli_style import (
+    EXIT_FAILED,
+    ConfigAdder,
+    add_command,
+    add_subcommands,
+    fail,
+    usage_error,
+)
 from itop_intercom.settings.loader import load_or_report
 from itop_intercom.settings.model import Settings
-
-ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
 def register(sub: Any, with_config: ConfigAdder) -> None:
