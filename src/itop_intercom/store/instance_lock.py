@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from itop_intercom.errors import StartupError
-from itop_intercom.store.problems import sqlite_path
+from itop_intercom.store.problems import check_sqlite_directory, sqlite_path
 
 
 class SecondInstance(StartupError):
@@ -64,6 +64,7 @@ def hold_instance_lock(async_url: str) -> InstanceLock | None:
     path = sqlite_path(async_url)
     if path is None:
         return None
+    check_sqlite_directory(async_url)  # an unwritable directory is named, not a traceback
     lock = InstanceLock(path)
     lock.acquire()
     return lock

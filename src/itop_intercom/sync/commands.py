@@ -111,9 +111,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from itop_intercom.store.db import upgrade
     from itop_intercom.sync.worker import Worker, run_until_signalled
 
-    configure(settings.log_level, settings.log_format)
     # On SQLite, the instance lock first: a second instance stops before touching anything.
     services = build_services(settings, single_instance=True)
+    configure(settings.log_level, settings.log_format)
     try:
         upgrade(settings.database_url)
     except BaseException:
