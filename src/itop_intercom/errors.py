@@ -1,4 +1,4 @@
-"""The one exception a command turns into a one-line error.
+"""Errors every layer may raise or catch, kept below every package so none imports upwards.
 
 Startup problems (settings, database, data directory, a second instance) are raised as
 `StartupError` with a message that names the cause and the fix; the command line prints it as
@@ -6,6 +6,10 @@ Startup problems (settings, database, data directory, a second instance) are rai
 """
 
 from __future__ import annotations
+
+
+class NotConfigured(Exception):
+    """A setting the operation needs is missing (reported to the admin, never a crash)."""
 
 
 class StartupError(Exception):

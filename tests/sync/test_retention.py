@@ -128,11 +128,11 @@ async def test_purge_deletes_only_what_is_past_retention(services: Services) -> 
     await seed(engine)
     settings = RetentionSettings(batch_size=2, pause_seconds=0)
 
-    dry = await purge(engine, settings, dry_run=True, when=NOW)
+    dry = await purge(services.db, settings, dry_run=True, when=NOW)
     before = await remaining(engine)
     assert len(before[0]) == 8 and len(before[2]) == 5  # nothing deleted by a dry run
 
-    report = await purge(engine, settings, when=NOW)
+    report = await purge(services.db, settings, when=NOW)
     expected = [
         ("done deliveries", 2),  # old-done, and the done one of still-pending
         ("dead deliveries", 1),
@@ -153,7 +153,7 @@ async def test_purge_deletes_only_what_is_past_retention(services: Services) -> 
     ]
     assert job_states == ["dead", "done", "pending"]
 
-    again = await purge(engine, settings, when=NOW)
+    again = await purge(services.db, settings, when=NOW)
     assert again.total == 0
 
 
@@ -162,5 +162,5 @@ async def test_purge_stops_between_batches_when_asked(services: Services) -> Non
         await add_part(services.engine, f"p{i}", 40, "planned", ("done", 40))
     stop = asyncio.Event()
     stop.set()
-    report = await purge(services.engine, RetentionSettings(batch_size=1), when=NOW, stop=stop)
+    report = await purge(services.db, RetentionSettings(batch_size=1), when=NOW, stop=stop)
     assert report.total == 0

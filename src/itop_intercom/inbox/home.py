@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Final
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.person import PersonMatch, resolve
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.links import LinkedTickets
 
@@ -45,19 +46,15 @@ async def render(ctx: ScreenContext, *, after: Awaitable[object] | None = None) 
     return build(ctx, linked, match, ongoing)
 
 
-@action("home")
-@action("retry")
 async def show(ctx: ScreenContext, _arg: str) -> Canvas:
     return await render(ctx)
 
 
-@action("home:pause")
 async def pause(ctx: ScreenContext, _arg: str) -> Canvas:
     store = await ctx.services.link_store()
     return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, False))
 
 
-@action("home:resume")
 async def resume(ctx: ScreenContext, _arg: str) -> Canvas:
     store = await ctx.services.link_store()
     return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, True))
@@ -116,3 +113,12 @@ def _person_line(ctx: ScreenContext, match: PersonMatch) -> ck.Component | None:
         title = t("home.person_ambiguous", count=len(match.candidates), email=match.email)
         return ck.list_([ck.list_item("home:person", title, subtitle=t("home.choose_person"))])
     return None
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("home", show),
+    ("retry", show),
+    ("home:pause", pause),
+    ("home:resume", resume),
+)

@@ -9,7 +9,6 @@ the conversation.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from typing import Literal, TypeVar
 import sqlalchemy as sa
 
 from itop_intercom.inbox.context import ScreenContext
-from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
 from itop_intercom.store.tables import conversation_people
 
@@ -28,24 +26,27 @@ from itop_intercom.store.tables import conversation_people
 PERSON_CACHE_SECONDS = 30.0
 
 _T = TypeVar("_T")
-_caches: weakref.WeakKeyDictionary[ItopClient, dict[tuple[str, ...], tuple[float, object]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
-async def _cached(
-    client: ItopClient, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]
-) -> _T:
-    cache = _caches.setdefault(client, {})
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and now - hit[0] < PERSON_CACHE_SECONDS:
-        return hit[1]  # type: ignore[return-value]
-    value = await load()
-    if len(cache) > 1000:
-        cache.clear()
-    cache[key] = (now, value)
-    return value
+class PersonLookups:
+    """Recent look-ups of persons in iTop, reused for `PERSON_CACHE_SECONDS` (one per service
+    instance, `Services.person_lookups`)."""
+
+    def __init__(self, ttl: float = PERSON_CACHE_SECONDS, max_entries: int = 1000) -> None:
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._cache: dict[tuple[str, ...], tuple[float, object]] = {}
+
+    async def get(self, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]) -> _T:
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]  # type: ignore[return-value]
+        value = await load()
+        if len(self._cache) > self._max_entries:
+            self._cache.clear()
+        self._cache[key] = (now, value)
+        return value
 
 
 MatchKind = Literal["found", "none", "ambiguous", "no_email"]
@@ -128,8 +129,8 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
             return quick
         client = ctx.services.itop
         class_, person_id = quick.person_ref
-        person = await _cached(
-            client, ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
+        person = await ctx.services.person_lookups.get(
+            ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
         )
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
@@ -138,8 +139,8 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
     if not email:
         return PersonMatch("no_email")
     client = ctx.services.itop
-    candidates = await _cached(
-        client, ("email", email.lower()), lambda: persons_by_email(client, email)
+    candidates = await ctx.services.person_lookups.get(
+        ("email", email.lower()), lambda: persons_by_email(client, email)
     )
     if len(candidates) == 1:
         return PersonMatch("found", person=candidates[0], email=email)

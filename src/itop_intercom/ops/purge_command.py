@@ -34,25 +34,26 @@ def cmd_db_purge(args: argparse.Namespace) -> int:
     settings = load_or_report(args.config, sys.stderr)
     if settings is None:
         return EXIT_FAILED
+    from itop_intercom.store.database import Database
     from itop_intercom.store.db import create_engine, upgrade
 
     upgrade(settings.database_url)
 
     async def main() -> int:
-        engine = create_engine(settings.database_url)
+        db = Database(create_engine(settings.database_url))
         try:
-            return await run_purge(engine, settings.retention, args.dry_run, sys.stdout)
+            return await run_purge(db, settings.retention, args.dry_run, sys.stdout)
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     return asyncio.run(main())
 
 
-async def run_purge(engine: Any, retention: Any, dry_run: bool, out: TextIO) -> int:
+async def run_purge(db: Any, retention: Any, dry_run: bool, out: TextIO) -> int:
     from itop_intercom.store.usage import database_usage, human_size
     from itop_intercom.sync.retention import purge
 
-    report = await purge(engine, retention, dry_run=dry_run)
+    report = await purge(db, retention, dry_run=dry_run)
     print(
         f"past retention (done: {retention.done_days:g} days, dead: {retention.dead_days:g} days)"
         + (", dry run: nothing deleted" if dry_run else ""),
@@ -65,7 +66,7 @@ async def run_purge(engine: Any, retention: Any, dry_run: bool, out: TextIO) -> 
     if not dry_run:
         summary += f" in {report.seconds:.1f} s ({report.batches} batch(es))"
     print(summary, file=out)
-    usage = await database_usage(engine)
+    usage = await database_usage(db.engine)
     rows = ", ".join(f"{name} {count}" for name, count in sorted(usage.rows.items()))
     print(f"database: {human_size(usage.size_bytes)}; rows: {rows}", file=out)
     return 0

@@ -10,8 +10,9 @@ environment or a `*_file` path.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -36,7 +37,7 @@ Region = Literal["us", "eu", "au"]
 Language = Literal["en", "fr"]
 
 #: The extension's defaults for `sync_app.ticket.attributes_mapping`.
-DEFAULT_ATTRIBUTES_MAPPING: dict[str, str] = {
+DEFAULT_ATTRIBUTES_MAPPING: Final[Mapping[str, str]] = {
     "org_id": "org_id",
     "caller_id": "caller_id",
     "status": "status",

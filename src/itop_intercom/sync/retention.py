@@ -28,10 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.settings.retention import RetentionSettings
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import jobs as jobs_t
-from itop_intercom.sync.dbutil import now, write_transaction
+from itop_intercom.sync.dbutil import now
 
 DAY = 86400.0
 
@@ -127,18 +128,18 @@ async def _count(engine: AsyncEngine, table: sa.Table, where: sa.ColumnElement[b
 
 
 async def _delete_batch(
-    engine: AsyncEngine, table: sa.Table, where: sa.ColumnElement[bool], size: int
+    db: Database, table: sa.Table, where: sa.ColumnElement[bool], size: int
 ) -> int:
     # No ORDER BY: any rows past retention will do, and sorting them all would turn each batch
     # into a scan of every candidate instead of a short walk of the index.
     ids = sa.select(table.c.id).where(where).limit(size).scalar_subquery()
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         result: Any = await conn.execute(sa.delete(table).where(table.c.id.in_(ids)))
         return int(result.rowcount or 0)
 
 
 async def _delete_all(
-    engine: AsyncEngine,
+    db: Database,
     table: sa.Table,
     where: sa.ColumnElement[bool],
     settings: RetentionSettings,
@@ -148,7 +149,7 @@ async def _delete_all(
     deleted = 0
     while stop is None or not stop.is_set():
         started = now()
-        n = await _delete_batch(engine, table, where, settings.batch_size)
+        n = await _delete_batch(db, table, where, settings.batch_size)
         deleted += n
         report.batches += 1
         if n < settings.batch_size:
@@ -160,7 +161,7 @@ async def _delete_all(
 
 
 async def purge(
-    engine: AsyncEngine,
+    db: Database,
     settings: RetentionSettings,
     *,
     dry_run: bool = False,
@@ -181,9 +182,9 @@ async def purge(
     ]
     for name, table, where in steps:
         if dry_run:
-            n = await _count(engine, table, where)
+            n = await _count(db.engine, table, where)
         else:
-            n = await _delete_all(engine, table, where, settings, report, stop)
+            n = await _delete_all(db, table, where, settings, report, stop)
         setattr(report, name, n)
     report.seconds = now() - started
     return report

@@ -29,7 +29,7 @@ async def retention_loop(services: Services, stop: asyncio.Event) -> None:
     await _wait(stop, min(FIRST_DELAY_SECONDS, settings.every_minutes * 60))
     while not stop.is_set():
         try:
-            report = await purge(services.engine, settings, stop=stop)
+            report = await purge(services.db, settings, stop=stop)
         except Exception as exc:
             log.warning("purge failed", reason=classify(exc).reason)
         else:
