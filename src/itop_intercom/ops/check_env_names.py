@@ -20,18 +20,17 @@ _KEY = re.compile(
     r"(?![\w(])"
 )
 
-_ROOT = keys.node_of(Settings)
-
 
 def env_name_of(dotted: str) -> str | None:
     """`itop.url` → `ITOP_INTERCOM_ITOP__URL`; workspace ids keep their case. None when the
     text names no setting (a file name, a host, an attribute code)."""
     path = dotted.split(".")
-    node = keys.resolve(_ROOT, path)
+    root = keys.node_of(Settings)
+    node = keys.resolve(root, path)
     if node is None or node.kind == "section":
         return None
     parts = []
-    parent = _ROOT
+    parent = root
     for name in path:
         parts.append(name if parent.kind == "map" else name.upper())
         found = keys.resolve(parent, [name])

@@ -5,8 +5,8 @@ variable named beside each settings key in the fixes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
 
 import httpx
 
@@ -18,7 +18,9 @@ from itop_intercom.ops.doctor import CheckResult
 from itop_intercom.settings.model import Region, Settings
 
 #: An OK result that a failure of the same setting contradicts.
-_SUPERSEDED = {"settings.public_url_placeholder": "settings.public_url_ok"}
+_SUPERSEDED: Final[Mapping[str, str]] = {
+    "settings.public_url_placeholder": "settings.public_url_ok"
+}
 
 
 async def more_checks(

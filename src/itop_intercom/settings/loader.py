@@ -38,8 +38,10 @@ class SettingsError(StartupError):
     """Settings that cannot be used; the message names each key, its source and its problem."""
 
 
-#: The key tree of the settings, for messages.
-SETTING_KEYS = keys.node_of(Settings)
+def setting_keys() -> keys.Node:
+    """The key tree of the settings, for messages (built when needed: a few microseconds)."""
+    return keys.node_of(Settings)
+
 
 _SOURCE_FIELD = re.compile(r'field "([^"]+)"')
 
@@ -113,7 +115,7 @@ def describe_validation_error(
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
-            suggestion = keys.suggest_sibling(SETTING_KEYS, loc)
+            suggestion = keys.suggest_sibling(setting_keys(), loc)
             if suggestion:
                 message += f"; did you mean {suggestion}?"
         variables = keys.variables_setting(loc, environ)
@@ -136,7 +138,7 @@ def describe_source_error(exc: SourceError, environ: Mapping[str, str]) -> str:
     field = match.group(1) if match else ""
     culprits = []
     for name in keys.variables_below([field], environ) if field else []:
-        node = keys.resolve(SETTING_KEYS, keys.env_path(name))
+        node = keys.resolve(setting_keys(), keys.env_path(name))
         if node is None or node.kind == "value":
             continue
         try:
@@ -161,7 +163,7 @@ def settings_warnings(settings: Settings, environ: Mapping[str, str] | None = No
     """What the service accepts but an operator should hear about: variables that set nothing,
     secret files that others can read."""
     environ = os.environ if environ is None else environ
-    warnings = keys.unknown_variables(SETTING_KEYS, environ)
+    warnings = keys.unknown_variables(setting_keys(), environ)
     for key, secret_path, mode in exposed_secret_files(settings):
         warnings.append(
             f"the secret file {secret_path} ({key}) can be read by other users "
