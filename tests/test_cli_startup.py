@@ -82,17 +82,20 @@ def test_unreachable_postgresql(
         assert "s3cret-pass" not in line
 
 
-def test_postgresql_database_that_does_not_exist(tmp_path: Path) -> None:
+def test_postgresql_database_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    # In-process: the subprocess case of a wrong URL is `test_unreachable_postgresql`.
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    env = {"ITOP_INTERCOM_DATABASE__URL": f"{base}/no_such_database_for_itop_intercom"}
-    line = one_error_line(run(tmp_path, ["db", "upgrade"], env))
+    url = f"{base}/no_such_database_for_itop_intercom"
+    (Path.cwd() / "itop-intercom.toml").write_text(f'[database]\nurl = "{url}"\n')
+    line = assert_one_line(main(["db", "upgrade"]), capsys.readouterr().err)
     assert 'database "no_such_database_for_itop_intercom" does not exist' in line
     assert "database.url" in line
 
 
-def test_unresolvable_postgresql_host(tmp_path: Path) -> None:
-    env = {"ITOP_INTERCOM_DATABASE__URL": "postgresql://u@db.invalid/x"}
-    line = one_error_line(run(tmp_path, ["worker", "--once"], env))
+def test_unresolvable_postgresql_host(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://u@db.invalid/x"
+    (Path.cwd() / "itop-intercom.toml").write_text(f'[database]\nurl = "{url}"\n')
+    line = assert_one_line(main(["events", "list"]), capsys.readouterr().err)
     assert "db.invalid" in line
     assert "ITOP_INTERCOM_DATABASE__URL" in line
 

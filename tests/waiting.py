@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Return as soon as `condition()` holds (checked every 10 ms); fail after `timeout`."""
-    deadline = time.monotonic() + timeout
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Return as soon as `condition()` holds (checked every 10 ms); fail after `within` s."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout:g} s")
+            raise AssertionError(f"still not true after {within:g} s")
         await asyncio.sleep(0.01)
