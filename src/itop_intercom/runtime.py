@@ -32,13 +32,8 @@ from itop_intercom.inbox.registry import ActionTable
 from itop_intercom.intercom.client import IntercomClient
 from itop_intercom.itop.catalog import Catalog
 from itop_intercom.itop.client import ItopClient
-from itop_intercom.itop.links import (
-    ItopFieldLinkStore,
-    LinkStore,
-    LocalLinkStore,
-    has_link_fields,
-)
 from itop_intercom.itop.tickets import Tickets
+from itop_intercom.links import LinkStore, open_link_store
 from itop_intercom.logs import SecretMask
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
@@ -128,13 +123,8 @@ class Services:
             return self._link_store
         async with self._link_store_lock:
             if self._link_store is None:
-                choice = self.settings.ticket.link_store
-                if choice == "auto":
-                    choice = "itop" if await has_link_fields(self.itop, self.tickets) else "local"
-                self._link_store = (
-                    ItopFieldLinkStore(self.tickets)
-                    if choice == "itop"
-                    else LocalLinkStore(self.tickets, self.engine)
+                self._link_store = await open_link_store(
+                    self.settings.ticket.link_store, self.tickets, self.db
                 )
         return self._link_store
 

@@ -17,7 +17,12 @@ def fake() -> FakeItop:
     return FakeItop(instance="intercom")
 
 
+def client_on(fake: FakeItop, token: str = ADMIN_TOKEN) -> ItopClient:
+    """A client of the fake's intercom instance (API 1.4) with `token`."""
+    return ItopClient(REST_URL, token, version="1.4", transport=fake.transport())
+
+
 @pytest.fixture
 async def itop(fake: FakeItop) -> AsyncIterator[ItopClient]:
-    async with ItopClient(REST_URL, ADMIN_TOKEN, version="1.4", transport=fake.transport()) as c:
+    async with client_on(fake) as c:
         yield c

@@ -160,14 +160,7 @@ async def _already_created(ctx: ScreenContext, state: FormState) -> ItopObject |
     if found is None:
         return None
     store = await ctx.services.link_store()
-    link = await store.link_of(found.id)
-    if store.kind == "itop":
-        # The create call writes the link fields, so the ticket it made is linked here; an
-        # older ticket of the caller with the same title is not.
-        return found if link is not None and link.conversation_id == ctx.conversation_id else None
-    if link is not None and link.conversation_id != ctx.conversation_id:
-        return None
-    return found
+    return found if await store.may_be_created_for(found.id, ctx.conversation_id) else None
 
 
 async def _run(

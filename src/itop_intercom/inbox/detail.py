@@ -19,8 +19,8 @@ from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.itop.client import ItopObject
-from itop_intercom.itop.links import TicketLink
 from itop_intercom.itop.ticket_urls import backoffice_url
+from itop_intercom.links import TicketLink
 
 VALUE_CHARS = 300
 EMPTY_VALUE = "–"

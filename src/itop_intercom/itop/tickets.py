@@ -13,6 +13,7 @@ from typing import Any
 
 from itop_intercom.itop import oql
 from itop_intercom.itop.client import GetResult, ItopClient, ItopObject
+from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.settings.model import Settings
 
 
@@ -67,6 +68,35 @@ class Tickets:
         fields = self.list_fields(self.attr("intercom_sync_activated"), *extra_fields)
         return await self._page(query, fields, limit, page)
 
+    async def synced_of_conversations(
+        self, conversation_ids: Sequence[str], fields: Sequence[str]
+    ) -> list[ItopObject]:
+        """Tickets whose `intercom_ref` is one of the conversations, with sync on (extension
+        datamodel), in one call."""
+        ref, flag = self.attr("intercom_ref"), self.attr("intercom_sync_activated")
+        refs = oql.in_list(conversation_ids)
+        query = f"SELECT {self.class_} WHERE {ref} IN {refs} AND {flag} = 'yes'"
+        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+        return result.objects
+
+    async def synced(self, fields: Sequence[str]) -> list[ItopObject]:
+        """Every ticket with sync on (extension datamodel), in one call."""
+        query = f"SELECT {self.class_} WHERE {self.attr('intercom_sync_activated')} = 'yes'"
+        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+        return result.objects
+
+    async def has_attributes(self, attcodes: Sequence[str]) -> bool:
+        """Whether the ticket class has these attributes: iTop refuses a query whose output
+        fields it does not know (code 100), even when it matches nothing."""
+        fields = ",".join(dict.fromkeys(["id", *attcodes]))
+        try:
+            await self.client.get(self.class_, f"SELECT {self.class_} WHERE id = 0", fields)
+        except ItopApiError as exc:
+            if exc.code == 100:
+                return False
+            raise
+        return True
+
     async def by_ids(self, ids: Sequence[int], *, extra_fields: Sequence[str] = ()) -> TicketPage:
         if not ids:
             return TicketPage([], 0)
@@ -95,10 +125,26 @@ class Tickets:
         result = await self.client.get(self.class_, query, self.list_fields(), limit=2, page=1)
         return result.objects[0] if len(result.objects) == 1 else None
 
-    async def get(self, ticket_id: int, fields: Sequence[str]) -> ItopObject | None:
-        query = f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
-        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+    async def get(
+        self, ticket_id: int, fields: Sequence[str], *, class_: str | None = None
+    ) -> ItopObject | None:
+        """The ticket, of the configured class or of `class_` (a delivery planned before the
+        settings changed keeps the class it was planned for)."""
+        klass = oql.identifier(class_) if class_ is not None else self.class_
+        query = f"SELECT {klass} WHERE id = {oql.integer(ticket_id)}"
+        result = await self.client.get(klass, query, ",".join(dict.fromkeys(fields)))
         return result.objects[0] if result.objects else None
+
+    async def attachments(
+        self, ticket_class: str, ticket_id: int, fields: Sequence[str]
+    ) -> list[ItopObject]:
+        """The attachments of one ticket."""
+        query = (
+            f"SELECT Attachment WHERE item_class = {oql.quote(ticket_class)} "
+            f"AND item_id = {oql.integer(ticket_id)}"
+        )
+        result = await self.client.get("Attachment", query, ",".join(dict.fromkeys(fields)))
+        return result.objects
 
     async def create(self, fields: Mapping[str, Any], *, comment: str) -> ItopObject:
         return await self.client.create(
