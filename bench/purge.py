@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    before the purge: {latency_line(window(warm, purge_start))} (after 3 s warm-up)")
     if purge_start is not None:
         print(f"    during the purge: {latency_line(window(purge_start, purge_end))}")
-        print(f"    after the purge:  {latency_line(window(purge_end, None))}")
+        if purge_end is not None:
+            print(f"    after the purge:  {latency_line(window(purge_end, None))}")
     if event is not None:
         rows = int(event.get("done_deliveries", 0)) + int(event.get("stored_parts", 0))
         took = float(event.get("seconds", 0.0)) or float("nan")
@@ -269,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     elif purge_start is not None:
         deleted = 2 * args.parts - sum(left)
         took = (purge_end or time.perf_counter()) - purge_start
-        print(f"  purge: not finished within --max-seconds: {deleted} rows in {took:.1f} s")
+        print(
+            f"  purge: not finished within --max-seconds: {deleted} rows in {took:.1f} s "
+            f"= {deleted / took:.0f} rows/s"
+        )
     else:
         print("  purge: did not start")
     print("  goal: webhook p99 stays under 20 ms at 200 req/s while the purge runs")
