@@ -9,13 +9,21 @@ from contextlib import asynccontextmanager
 import httpx
 
 from itop_intercom.app import create_app
+from itop_intercom.itop.client import ItopClient
 from itop_intercom.runtime import Services, build_services
 from itop_intercom.settings.model import Settings
 from tests.fakes.intercom import FakeIntercom
-from tests.fakes.itop import FakeItop
+from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 
 #: The base URL of the in-process client (any host: the ASGI transport ignores it).
 BASE_URL = "http://service.test"
+#: The REST URL the iTop client is given (the fake's transport ignores the host).
+ITOP_REST_URL = "http://itop.test/webservices/rest.php"
+
+
+def client_on(fake: FakeItop, token: str = ADMIN_TOKEN) -> ItopClient:
+    """An iTop client of the fake's intercom instance (API 1.4) with `token`."""
+    return ItopClient(ITOP_REST_URL, token, version="1.4", transport=fake.transport())
 
 
 def services_on(

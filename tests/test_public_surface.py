@@ -27,9 +27,9 @@ COMMANDS: dict[str, set[str]] = {
     "config import": {"file", "--output", "--force", "--secrets"},
     "db upgrade": {"--config"},
     "db purge": {"--config", "--dry-run"},
-    "events list": {"--config", "--state", "--conversation", "--limit", "--jobs"},
+    "events list": {"--config", "--state", "--conversation", "--limit", "--jobs", "--outbound"},
     "events show": {"--config", "id"},
-    "events replay": {"--config", "ids", "--dead", "--jobs"},
+    "events replay": {"--config", "ids", "--dead", "--jobs", "--outbound"},
 }
 
 

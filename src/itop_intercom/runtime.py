@@ -41,6 +41,7 @@ from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
 from itop_intercom.store.instance_lock import InstanceLock, hold_instance_lock
 from itop_intercom.store.usage import UsageGauges
+from itop_intercom.sync.back.state import BacksyncState
 from itop_intercom.sync.groupcommit import PartWriter
 from itop_intercom.sync.jobs import JobHandler
 
@@ -80,6 +81,8 @@ class Services:
                 self.engine, self.metrics.database_bytes, self.metrics.table_rows
             )
         return self._usage
+
+    backsync: BacksyncState | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -186,4 +189,7 @@ def build_services(
         job_handlers=job_handlers(),
         itop_transport=itop_transport,
         intercom_transport=intercom_transport,
+        backsync=BacksyncState(
+            settings.backsync.admin_cache_seconds, settings.sync.author_cache_seconds
+        ),
     )

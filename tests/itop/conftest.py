@@ -7,19 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from itop_intercom.itop.client import ItopClient
-from tests.fakes.itop import ADMIN_TOKEN, FakeItop
-
-REST_URL = "http://itop.test/webservices/rest.php"
+from tests.fakes.itop import FakeItop
+from tests.service import client_on
 
 
 @pytest.fixture
 def fake() -> FakeItop:
     return FakeItop(instance="intercom")
-
-
-def client_on(fake: FakeItop, token: str = ADMIN_TOKEN) -> ItopClient:
-    """A client of the fake's intercom instance (API 1.4) with `token`."""
-    return ItopClient(REST_URL, token, version="1.4", transport=fake.transport())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from itop_intercom.itop.people import (
     users_of_person,
 )
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
-from tests.itop.conftest import client_on
+from tests.service import client_on
 
 
 async def test_person_by_email_is_case_insensitive(itop: ItopClient) -> None:

@@ -12,7 +12,7 @@ from itop_intercom.itop.errors import ItopApiError, ItopAuthError
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.settings.model import Settings
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
-from tests.itop.conftest import client_on
+from tests.service import client_on
 
 COMMENT = "itop-intercom test"
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links import (
     ItopFieldLinkStore,
@@ -18,7 +17,8 @@ from itop_intercom.links import (
 from itop_intercom.settings.model import Settings
 from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
-from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+from tests.fakes.itop import FakeItop
+from tests.service import client_on
 
 WS = "ws4test1"
 CONV = "1001"
@@ -44,12 +44,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def store(kind: str, fake: FakeItop, db: Database) -> AsyncIterator[LinkStore]:
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        ADMIN_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
+    async with client_on(fake) as client:
         tickets = Tickets(client, Settings())
         assert await has_link_fields(tickets) is (kind == "itop")
         yield ItopFieldLinkStore(tickets) if kind == "itop" else LocalLinkStore(tickets, db)
@@ -156,3 +151,13 @@ async def test_a_ticket_found_after_a_lost_create_call(
     assert await store.may_be_created_for(mine, CONV)
     assert not await store.may_be_created_for(elsewhere, CONV)
     assert await store.may_be_created_for(unlinked, CONV) is (kind == "local")
+
+
+async def test_synced_tickets_keep_workspaces_apart(store: LinkStore, fake: FakeItop) -> None:
+    """Conversation ids are not unique across workspaces."""
+    mine = fake.add_ticket(title="A", caller_id=15, org_id=3, status="new")
+    theirs = fake.add_ticket(title="B", caller_id=15, org_id=3, status="new")
+    await store.link(WS, CONV, mine, URL, "Agent")
+    await store.link("otherws1", CONV, theirs, URL.replace(WS, "otherws1"), "Agent")
+    found = await store.synced_tickets([(WS, CONV), ("otherws1", CONV)])
+    assert found == {(WS, CONV): [mine], ("otherws1", CONV): [theirs]}

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from itop_intercom.runtime import Services
-from itop_intercom.sync import queue
+from itop_intercom.sync import events, queue
 from itop_intercom.sync.queue import Delivery
 from itop_intercom.sync.worker import Worker
 from tests.conftest import ServiceFactory
@@ -132,7 +132,7 @@ async def test_a_crash_after_creating_an_attachment_does_not_create_it_twice(
     await drain(successor)
     assert [a["filename"] for a in fake_itop.attachments(ticket)] == ["a.txt", "b.txt"]
     assert len(texts(fake_itop, ticket)) == 1
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     ids = [a.get("itop_id") for a in event.progress["attachments"]]
     assert ids == [a["id"] for a in fake_itop.attachments(ticket)]
 

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
-from itop_intercom.sync import queue
+from itop_intercom.sync import events, queue
 from itop_intercom.sync.apply import Finished
 from itop_intercom.sync.planner import plan_new_parts
-from itop_intercom.sync.queue import Delivery
+from itop_intercom.sync.queue import Delivery, planning
 from itop_intercom.sync.worker import Worker, start_in_app
 from tests.conftest import ServiceFactory, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
@@ -229,7 +229,7 @@ async def test_a_refused_part_goes_dead_and_is_applied_once_replayed(
     await drain(worker)
     # The dead part does not hold the conversation back for good.
     assert bodies(fake_itop, ticket) == ["next one"]
-    dead = await queue.list_events(services.db, state="dead")
+    dead = await events.list_events(services.db, state="dead")
     assert len(dead) == 1
     assert dead[0].part_id == "101"
     assert dead[0].last_error == "iTop refused core/update: description: boom"
@@ -250,7 +250,7 @@ async def test_a_deleted_ticket_is_a_dead_letter_with_its_reason(
     await plan_new_parts(services)
     fake_itop.remove("UserRequest", ticket)
     await drain(worker)
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert event.state == "dead"
     assert "iTop refused core/update" in (event.last_error or "")
 
@@ -263,7 +263,7 @@ async def test_a_write_that_timed_out_after_being_applied_is_not_written_twice(
     await _warm_and_fail_next_write(services, worker, fake_itop, "timeout_after")
     await worker.run_once()
     assert bodies(fake_itop, ticket) == ["once"]  # applied, but we could not know
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert (event.state, event.step) == ("pending", "entry")
     await worker.health.probe_until_up(asyncio.Event())
     await drain(worker)
@@ -287,14 +287,15 @@ async def test_a_worker_killed_between_the_itop_write_and_its_bookkeeping(
         client, REPLIED, "c1", [user_part("101", "one", T0), user_part("102", "two", T0 + 1)]
     )
 
-    record_done = queue._mark_done_rows
+    record_done = planning.mark_done_rows
 
     async def die(conn: Any, finished: list[Delivery]) -> None:
         if finished:  # the entry of part 101 is in iTop; recording it kills the worker
             raise Crash()
         await record_done(conn, finished)
 
-    monkeypatch.setattr(queue, "_mark_done_rows", die)
+    # Marking deliveries done happens in one place (`planning.mark_done_rows`).
+    monkeypatch.setattr(planning, "mark_done_rows", die)
     with pytest.raises(Crash):
         await worker.run_once()
     monkeypatch.undo()
@@ -352,7 +353,7 @@ async def test_a_part_failing_for_longer_than_the_maximum_age_goes_dead(
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(deliveries).values(age_from=time.time() - 25 * 3600))
     await drain(worker)
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert event.state == "dead"
     assert (event.last_error or "").startswith("gave up after 24 h: iTop refused core/update")
 

@@ -10,7 +10,7 @@ The whole sequence runs as a task shielded from the canvas budget and remembered
 token for a while: when iTop is slow, the agent gets a Retry canvas while the creation goes on,
 and Retry (same token) waits for that same task instead of creating a second ticket. This holds
 within one service instance; a Retry routed to another instance of a scaled-out setup would not
-see the task (a limitation noted in the README).
+see the task (a limitation the README states).
 """
 
 from __future__ import annotations

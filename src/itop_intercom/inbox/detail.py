@@ -84,7 +84,7 @@ def _display(ctx: ScreenContext, attcode: str, raw: Any, fields: Mapping[str, An
 
 
 def looks_like_html(text: str) -> bool:
-    """iTop's HTML attributes always start with a tag (it wraps bare text in `<p>`, quirk 19),
+    """iTop's HTML attributes always start with a tag (it wraps bare text in `<p>`),
     while a title that merely contains `<` does not: REST says nothing about attribute kinds."""
     stripped = text.lstrip()
     return stripped.startswith("<") and ">" in stripped

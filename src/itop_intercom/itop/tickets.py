@@ -1,7 +1,7 @@
 """Ticket operations on iTop, parameterised by the ticket settings (class, attribute mapping).
 
 Only explicit `output_fields` are requested: iTop then loads only those columns, and update
-answers would otherwise echo whole case logs (quirk 24).
+answers would otherwise echo whole case logs (every entry, HTML and text).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from itop_intercom.itop import oql
 from itop_intercom.itop.client import GetResult, ItopClient, ItopObject
 from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.probes import probe_class
 from itop_intercom.settings.model import Settings
 
 
@@ -88,9 +89,8 @@ class Tickets:
     async def has_attributes(self, attcodes: Sequence[str]) -> bool:
         """Whether the ticket class has these attributes: iTop refuses a query whose output
         fields it does not know (code 100), even when it matches nothing."""
-        fields = ",".join(dict.fromkeys(["id", *attcodes]))
         try:
-            await self.client.get(self.class_, f"SELECT {self.class_} WHERE id = 0", fields)
+            await probe_class(self.client, self.class_, list(dict.fromkeys(["id", *attcodes])))
         except ItopApiError as exc:
             if exc.code == 100:
                 return False
@@ -167,9 +167,10 @@ class Tickets:
     ) -> None:
         """Append one entry on behalf of the user with `author_email`, or under a free name.
 
-        `user_id` as a search object lets iTop find the user in the same call (051); with
-        `author_email=None` the entry is written with `user_id: 0` and the label verbatim (052).
-        Both need the Administrator profile (054). Never `items`: it replaces the log (062).
+        `user_id` as a search object lets iTop find the user in the same call; with
+        `author_email=None` the entry is written with `user_id: 0` and the label verbatim.
+        iTop accepts either only from a token user with the Administrator profile. Never
+        `items`: it replaces the whole log instead of appending.
         """
         item: dict[str, Any] = {
             "message": message_html,

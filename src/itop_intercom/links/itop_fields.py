@@ -5,7 +5,7 @@ run side by side during a migration."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from itop_intercom.itop.client import ItopObject
@@ -15,9 +15,11 @@ from itop_intercom.links.model import (
     ConversationKey,
     LinkedTicket,
     LinkedTickets,
+    PolledLink,
     SyncedLink,
     TicketLink,
     belongs_to_workspace,
+    workspace_of,
 )
 from itop_intercom.logs import get_logger
 
@@ -157,3 +159,26 @@ class ItopFieldLinkStore:
 
     def _synced_link(self, ticket: ItopObject) -> SyncedLink:
         return SyncedLink(ticket.id, ticket.get(self._ref), None, ticket.get(self._url) or None)
+
+    def history_codes(self) -> tuple[str, ...]:
+        return (self._ref, self._sync)
+
+    def link_fields(self) -> tuple[str, ...]:
+        return (self._ref, self._url, self._sync)
+
+    async def links_known_ahead(self) -> dict[int, list[PolledLink]] | None:
+        return None  # they live in the tickets: read with the changed tickets, at no extra cost
+
+    def links_of(
+        self, tickets: Mapping[int, ItopObject], workspaces: Iterable[str]
+    ) -> dict[int, list[PolledLink]]:
+        known = list(workspaces)
+        links: dict[int, list[PolledLink]] = {}
+        for ticket_id, ticket in tickets.items():
+            conversation = ticket.get(self._ref).strip()
+            workspace = workspace_of(ticket.get(self._url), known) if conversation else None
+            if workspace is None:
+                continue
+            sync_on = ticket.get(self._sync) == "yes"
+            links[ticket_id] = [PolledLink(ticket_id, workspace, conversation, sync_on)]
+        return links

@@ -3,22 +3,27 @@ datamodel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links.model import (
     ConversationKey,
     LinkedTicket,
     LinkedTickets,
+    PolledLink,
     SyncedLink,
     TicketLink,
 )
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import ticket_links
+
+#: Conversations per query of the planner's batch (bounded so that one statement stays small).
+_KEYS_PER_QUERY = 500
 
 
 class LocalLinkStore:
@@ -139,10 +144,21 @@ class LocalLinkStore:
     async def synced_tickets(
         self, keys: Sequence[ConversationKey]
     ) -> dict[ConversationKey, list[int]]:
-        result: dict[ConversationKey, list[int]] = {key: [] for key in keys}
-        for key in keys:
-            result[key] = sorted(set(await self.synced_ticket_ids(*key)))
-        return result
+        result: dict[ConversationKey, set[int]] = {key: set() for key in keys}
+        conversations = sorted({conversation for _ws, conversation in keys})
+        t = ticket_links.c
+        async with self.db.engine.connect() as conn:
+            for start in range(0, len(conversations), _KEYS_PER_QUERY):
+                query = sa.select(t.workspace_id, t.conversation_id, t.ticket_id).where(
+                    t.conversation_id.in_(conversations[start : start + _KEYS_PER_QUERY]),
+                    t.ticket_class == self.tickets.class_,
+                    t.sync_enabled.is_(True),
+                )
+                for row in (await conn.execute(query)).all():
+                    found = result.get((row.workspace_id, row.conversation_id))
+                    if found is not None:
+                        found.add(int(row.ticket_id))
+        return {key: sorted(ids) for key, ids in result.items()}
 
     async def synced_links(self) -> list[SyncedLink]:
         query = (
@@ -160,3 +176,34 @@ class LocalLinkStore:
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [SyncedLink(int(r.ticket_id), r.conversation_id, r.workspace_id) for r in rows]
+
+    def history_codes(self) -> tuple[str, ...]:
+        return ()
+
+    def link_fields(self) -> tuple[str, ...]:
+        return ()
+
+    async def links_known_ahead(self) -> dict[int, list[PolledLink]] | None:
+        query = sa.select(ticket_links).where(ticket_links.c.ticket_class == self.tickets.class_)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        links: dict[int, list[PolledLink]] = {}
+        for r in rows:
+            linked_at = r.linked_at
+            if isinstance(linked_at, datetime) and linked_at.tzinfo is None:
+                linked_at = linked_at.replace(tzinfo=UTC)
+            links.setdefault(int(r.ticket_id), []).append(
+                PolledLink(
+                    int(r.ticket_id),
+                    r.workspace_id,
+                    r.conversation_id,
+                    bool(r.sync_enabled),
+                    linked_at,
+                )
+            )
+        return links
+
+    def links_of(
+        self, tickets: Mapping[int, ItopObject], workspaces: Iterable[str]
+    ) -> dict[int, list[PolledLink]]:
+        return {}  # the tickets carry no link here: every link is known ahead

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from itop_intercom.itop.client import ItopObject
 
@@ -72,3 +75,26 @@ def belongs_to_workspace(conversation_url: str, workspace_id: str) -> bool:
     if "/a/apps/" not in conversation_url:
         return True
     return f"/a/apps/{quote(workspace_id, safe='')}/" in conversation_url
+
+
+@dataclass(frozen=True)
+class PolledLink:
+    """A link as the back-sync needs it: sync on or off, and when it was made when known."""
+
+    ticket_id: int
+    workspace_id: str
+    conversation_id: str
+    sync_on: bool
+    linked_at: datetime | None = None
+
+
+_WORKSPACE_IN_URL = re.compile(r"/a/apps/([^/?#]+)/")
+
+
+def workspace_of(conversation_url: str, workspaces: Iterable[str]) -> str | None:
+    """The workspace named in a conversation URL; without one, the only configured workspace."""
+    match = _WORKSPACE_IN_URL.search(conversation_url or "")
+    if match:
+        return unquote(match.group(1))
+    known = list(workspaces)
+    return known[0] if len(known) == 1 else None

@@ -3,10 +3,17 @@ this, so behaviour is the same wherever links live."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from itop_intercom.links.model import ConversationKey, LinkedTickets, SyncedLink, TicketLink
+from itop_intercom.itop.client import ItopObject
+from itop_intercom.links.model import (
+    ConversationKey,
+    LinkedTickets,
+    PolledLink,
+    SyncedLink,
+    TicketLink,
+)
 
 
 class LinkStore(Protocol):
@@ -68,4 +75,26 @@ class LinkStore(Protocol):
 
     async def synced_links(self) -> list[SyncedLink]:
         """Every ticket linked with sync on, with its conversation, in one call."""
+        ...
+
+    # -- the back-sync (iTop → Intercom) ---------------------------------------------------------
+
+    def history_codes(self) -> tuple[str, ...]:
+        """Ticket attributes whose changes in iTop's history make or pause links (their ops say
+        exactly when a link started or stopped); empty when links are not kept in iTop."""
+        ...
+
+    def link_fields(self) -> tuple[str, ...]:
+        """Ticket fields to read with the changed tickets to know their links (may be empty)."""
+        ...
+
+    async def links_known_ahead(self) -> dict[int, list[PolledLink]] | None:
+        """Every link by ticket id, without asking iTop; None when the links are only known
+        from the tickets themselves (`links_of`)."""
+        ...
+
+    def links_of(
+        self, tickets: Mapping[int, ItopObject], workspaces: Iterable[str]
+    ) -> dict[int, list[PolledLink]]:
+        """The links of tickets read with `link_fields()`."""
         ...

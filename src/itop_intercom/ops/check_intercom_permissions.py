@@ -25,7 +25,7 @@ from itop_intercom.intercom.errors import (
     IntercomForbidden,
     IntercomNotFound,
 )
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Region, Settings
 
 #: A conversation id Intercom never assigns: the write probe can only ever find nothing.

@@ -14,7 +14,7 @@ from itop_intercom.ops.check_env_names import with_env_names
 from itop_intercom.ops.check_intercom_permissions import permission_checks
 from itop_intercom.ops.check_placeholders import placeholder_checks
 from itop_intercom.ops.check_scope import scope_checks
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Region, Settings
 
 #: An OK result that a failure of the same setting contradicts.

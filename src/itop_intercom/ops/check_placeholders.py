@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 
 #: Second-level domains reserved for documentation: no real service lives there.

@@ -16,7 +16,7 @@ import httpx
 
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError, ItopError
-from itop_intercom.ops.doctor import CheckResult
+from itop_intercom.ops.doctor.result import CheckResult
 from itop_intercom.settings.model import Settings
 
 _CLASS = re.compile(r"^\s*SELECT\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)

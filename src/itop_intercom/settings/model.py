@@ -1,9 +1,9 @@
 """The one typed settings model of the service.
 
-Keys follow the PHP extension's module settings (same names and defaults), so that an admin
-who knows the extension recognises them, with our additions (per-workspace secrets, regions,
-database, sync tuning, retention). Secrets are `SecretStr` so that printing a model, a
-validation error or a log event never shows them; they may come from the TOML file, the
+Keys follow the PHP extension's module settings (`sync_app.ticket.class`...) so that an
+administrator who knows the extension recognises them, with our additions (per-workspace secrets,
+regions, database, sync tuning, back-sync, retention). Secrets are `SecretStr` so that printing a
+model, a validation error or a log event never shows them; they may come from the TOML file, the
 environment or a `*_file` path.
 """
 
@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from itop_intercom.settings.backsync import BacksyncSettings
 from itop_intercom.settings.form import (
     DEFAULT_FORM_ATTRIBUTES,
     FormFieldSettings,
@@ -290,6 +291,7 @@ class Settings(BaseSettings):
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    backsync: BacksyncSettings = Field(default_factory=BacksyncSettings)
 
     @field_validator("workspaces")
     @classmethod
