@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import itop_intercom.settings.keys as keys
 from itop_intercom.ops.doctor.result import CheckResult
-from itop_intercom.settings import keys
 from itop_intercom.settings.model import Settings
 
 #: A dotted key, or one of the top-level keys whose names cannot be mistaken for words.

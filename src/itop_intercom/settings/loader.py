@@ -24,8 +24,8 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceError
 
+import itop_intercom.settings.keys as keys
 from itop_intercom.errors import StartupError
-from itop_intercom.settings import keys
 from itop_intercom.settings.model import Settings
 from itop_intercom.settings.secret_files import anchor_secret_files, exposed_secret_files
 

@@ -1,7 +1,7 @@
 """retention: indexes that make the purge of old rows a range scan
 
 Revision ID: 0003_retention
-Revises: 0002
+Revises: 0003_backsync (chained after the back-sync tables when both landed)
 
 The worker deletes, in small batches, the deliveries and jobs finished long enough ago and the
 parts received long enough ago. Without these indexes each batch would scan every row of its
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0003_retention"
-down_revision = "0002"
+down_revision = "0003_backsync"
 branch_labels = None
 depends_on = None
 
