@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.runtime import Services
 from itop_intercom.settings.retention import RetentionSettings
-from itop_intercom.store.tables import conversation_parts, deliveries, jobs
+from itop_intercom.store.tables import backsync_outbox, conversation_parts, deliveries, jobs
 from itop_intercom.sync.retention import purge
 from tests.conftest import WORKSPACE
 
@@ -85,6 +85,29 @@ async def add_job(engine: AsyncEngine, state: str, finished_days_ago: float | No
         )
 
 
+async def add_post(
+    engine: AsyncEngine, op_id: int, state: str, finished_days_ago: float | None
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(backsync_outbox).values(
+                op_id=op_id,
+                kind="reply",
+                workspace_id=WORKSPACE,
+                conversation_id="c1",
+                ticket_class="UserRequest",
+                ticket_id=1,
+                payload={},
+                changed_at=ago(200),
+                state=state,
+                due_at=ago(200),
+                age_from=ago(200),
+                created_at=ago(200),
+                finished_at=None if finished_days_ago is None else ago(finished_days_ago),
+            )
+        )
+
+
 async def remaining(engine: AsyncEngine) -> tuple[list[str], list[tuple[str, str]], list[str]]:
     async with engine.connect() as conn:
         parts = (await conn.execute(sa.select(conversation_parts.c.part_id))).scalars().all()
@@ -112,6 +135,10 @@ async def seed(engine: AsyncEngine) -> None:
     await add_job(engine, "dead", 100)
     await add_job(engine, "dead", 50)
     await add_job(engine, "pending", None)
+    await add_post(engine, 1, "done", 40)
+    await add_post(engine, 2, "done", 5)
+    await add_post(engine, 3, "dead", 100)
+    await add_post(engine, 4, "pending", None)
 
 
 EXPECTED_PARTS = [
@@ -139,6 +166,8 @@ async def test_purge_deletes_only_what_is_past_retention(services: Services) -> 
         ("stored parts", 3),  # old-done, old-dead, old-unlinked
         ("done jobs", 1),
         ("dead jobs", 1),
+        ("done posts", 1),
+        ("dead posts", 1),
     ]
     assert report.lines() == expected
     assert dry.lines() == expected
@@ -152,6 +181,9 @@ async def test_purge_deletes_only_what_is_past_retention(services: Services) -> 
         ("still-pending", "pending"),
     ]
     assert job_states == ["dead", "done", "pending"]
+    async with engine.connect() as conn:
+        posts = (await conn.execute(sa.select(backsync_outbox.c.op_id))).scalars().all()
+    assert sorted(posts) == [2, 4]
 
     again = await purge(services.db, settings, when=NOW)
     assert again.total == 0

@@ -223,6 +223,7 @@ backsync_outbox = sa.Table(
     ),
     sa.Index("ix_backsync_outbox_conversation", "workspace_id", "conversation_id", "state"),
     sa.Index("ix_backsync_outbox_state", "state", "changed_at"),
+    sa.Index("ix_backsync_outbox_finished", "state", "finished_at"),
 )
 
 #: iTop → Intercom: the lease and schedule of each conversation's outbox (one sender at a time

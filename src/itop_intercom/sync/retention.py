@@ -7,7 +7,8 @@ What goes, with the default settings:
 - stored parts received longer ago than `done_days` once none of their deliveries is left (a
   part still waiting, or a dead delivery inside its retention, keeps its part); parts never
   planned yet (`plan = new`) are never deleted;
-- finished jobs: done ones after `done_days`, dead ones after `dead_days`.
+- finished jobs: done ones after `done_days`, dead ones after `dead_days`;
+- back-sync posts (iTop → Intercom): the same (the change-history cursor has moved past them).
 
 Each batch is one short transaction of at most `batch_size` rows (through the SQLite write gate,
 like every other write of the process), followed by a rest of `pause_seconds` or as long as the
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.settings.retention import RetentionSettings
 from itop_intercom.store.database import Database
+from itop_intercom.store.tables import backsync_outbox as outbox_t
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import jobs as jobs_t
@@ -66,18 +68,14 @@ class PurgeReport:
     parts: int = 0
     done_jobs: int = 0
     dead_jobs: int = 0
+    done_posts: int = 0
+    dead_posts: int = 0
     seconds: float = 0.0
     batches: int = 0
 
     @property
     def total(self) -> int:
-        return (
-            self.done_deliveries
-            + self.dead_deliveries
-            + self.parts
-            + self.done_jobs
-            + self.dead_jobs
-        )
+        return sum(count for _, count in self.lines())
 
     def lines(self) -> list[tuple[str, int]]:
         return [
@@ -86,17 +84,22 @@ class PurgeReport:
             ("stored parts", self.parts),
             ("done jobs", self.done_jobs),
             ("dead jobs", self.dead_jobs),
+            ("done posts", self.done_posts),
+            ("dead posts", self.dead_posts),
         ]
 
 
 def _expired_deliveries(state: str, cutoff: float) -> sa.ColumnElement[bool]:
-    d = deliveries_t.c
-    return sa.and_(d.state == state, d.finished_at.is_not(None), d.finished_at < cutoff)
+    return _expired(deliveries_t, state, cutoff)
+
+
+def _expired(table: sa.Table, state: str, cutoff: float | datetime) -> sa.ColumnElement[bool]:
+    c = table.c
+    return sa.and_(c.state == state, c.finished_at.is_not(None), c.finished_at < cutoff)
 
 
 def _expired_jobs(state: str, cutoff: datetime) -> sa.ColumnElement[bool]:
-    j = jobs_t.c
-    return sa.and_(j.state == state, j.finished_at.is_not(None), j.finished_at < cutoff)
+    return _expired(jobs_t, state, cutoff)
 
 
 def _parts_expired(cutoffs: Cutoffs, *, after_deliveries: bool) -> sa.ColumnElement[bool]:
@@ -179,6 +182,8 @@ async def purge(
         ("parts", parts_t, _parts_expired(cutoffs, after_deliveries=dry_run)),
         ("done_jobs", jobs_t, _expired_jobs("done", cutoffs.done_datetime)),
         ("dead_jobs", jobs_t, _expired_jobs("dead", cutoffs.dead_datetime)),
+        ("done_posts", outbox_t, _expired(outbox_t, "done", cutoffs.done)),
+        ("dead_posts", outbox_t, _expired(outbox_t, "dead", cutoffs.dead)),
     ]
     for name, table, where in steps:
         if dry_run:
