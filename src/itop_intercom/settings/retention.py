@@ -14,9 +14,11 @@ class RetentionSettings(BaseModel):
     enabled: bool = True
     """The worker purges old rows (off: nothing is ever deleted; `db purge` still works)."""
     done_days: Annotated[float, Field(gt=0)] = 30.0
-    """Applied parts (done deliveries) and finished jobs are kept this long after they finished."""
+    """Applied parts (done deliveries), finished jobs and sent back-sync posts are kept this long
+    after they finished."""
     dead_days: Annotated[float, Field(gt=0)] = 90.0
-    """Dead deliveries and dead jobs are kept until replayed, or this long after they died."""
+    """Dead deliveries, jobs and back-sync posts are kept until replayed, or this long after they
+    died."""
     every_minutes: Annotated[float, Field(gt=0, le=1440)] = 60.0
     """How often the worker looks for rows past retention."""
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
