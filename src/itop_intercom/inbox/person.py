@@ -1,7 +1,9 @@
 """Which iTop person the conversation's contact is.
 
-The chat widget stores `itop_contact_class` / `itop_contact_id` on the Intercom contact; contacts
-that came another way (email, another site) only have an email, so we fall back to it. Several
+The chat widget stores `itop_contact_class` / `itop_contact_id` on the Intercom contact. Signed
+(Messenger security enforced, see `messenger.trust`), the identity names the person; unsigned,
+it is used only when that person's email is the contact's. Contacts that came another way
+(email, another site) only have an email, so we fall back to it. Several
 active persons with that email are not guessed: the agent picks one and the choice is kept for
 the conversation.
 """
@@ -18,6 +20,7 @@ import sqlalchemy as sa
 
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
+from itop_intercom.messenger.trust import ContactIdentity, contact_identity
 from itop_intercom.store.tables import conversation_people
 
 #: How long a look-up of persons is reused. An agent's clicks (Home, then a list or the form)
@@ -68,22 +71,9 @@ class PersonMatch:
         return self.person_ref[1] if self.person_ref else None
 
 
-def _from_custom_attributes(ctx: ScreenContext) -> tuple[str, int] | None:
-    contact = ctx.request.contact
-    if contact is None:
-        return None
-    attributes = contact.custom_attributes or {}
-    class_ = attributes.get("itop_contact_class")
-    raw_id = attributes.get("itop_contact_id")
-    if not class_ or raw_id in (None, ""):
-        return None
-    try:
-        person_id = int(str(raw_id))
-    except ValueError:
-        return None
-    if not str(class_).isidentifier():
-        return None
-    return str(class_), person_id
+def _identity(ctx: ScreenContext) -> ContactIdentity | None:
+    template = ctx.services.settings.messenger.user_id_template
+    return contact_identity(ctx.request.contact, ctx.workspace, template)
 
 
 async def remembered_choice(ctx: ScreenContext) -> tuple[str, int] | None:
@@ -117,7 +107,10 @@ async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int)
 
 async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
     """The person when it is known without searching iTop by email (no iTop call)."""
-    ref = _from_custom_attributes(ctx) or await remembered_choice(ctx)
+    identity = _identity(ctx)
+    if identity is not None and identity.trust == "trusted":
+        return PersonMatch("found", person_ref=(identity.person_class, identity.person_id))
+    ref = await remembered_choice(ctx)
     return PersonMatch("found", person_ref=ref) if ref else None
 
 
@@ -142,8 +135,24 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
     candidates = await ctx.services.person_lookups.get(
         ("email", email.lower()), lambda: persons_by_email(client, email)
     )
+    hinted = _hinted(ctx, candidates)
+    if hinted is not None:
+        return PersonMatch("found", person=hinted, email=email)
     if len(candidates) == 1:
         return PersonMatch("found", person=candidates[0], email=email)
     if not candidates:
         return PersonMatch("none", email=email)
     return PersonMatch("ambiguous", candidates=candidates, email=email)
+
+
+def _hinted(ctx: ScreenContext, candidates: list[Person]) -> Person | None:
+    """The person named by unsigned attributes, only if they have the contact's email (they are
+    among the email's candidates): anyone can set those attributes from a browser, nobody can
+    change the contact's email that way. Among several persons sharing an email, it is the one."""
+    identity = _identity(ctx)
+    if identity is None:
+        return None
+    for person in candidates:
+        if (person.class_, person.id) == (identity.person_class, identity.person_id):
+            return person
+    return None

@@ -1,7 +1,7 @@
 """retention: indexes that make the purge of old rows a range scan
 
 Revision ID: 0003_retention
-Revises: 0003_backsync (chained after the back-sync tables when both landed)
+Revises: 0003_messenger_nonces (chained after the other 0003 migrations when they landed)
 
 The worker deletes, in small batches, the deliveries, jobs and back-sync posts finished long
 enough ago and the parts received long enough ago. Without these indexes each batch would scan
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0003_retention"
-down_revision = "0003_backsync"
+down_revision = "0003_messenger_nonces"
 branch_labels = None
 depends_on = None
 
