@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TextIO
 
 from itop_intercom import __version__
-from itop_intercom.cli_style import EXIT_FAILED, PROG, add_command, add_subcommands, fail
+from itop_intercom.cli_style import (
+    EXIT_FAILED,
+    PROG,
+    CommandListFormatter,
+    add_command,
+    add_subcommands,
+    fail,
+)
 from itop_intercom.errors import StartupError
 from itop_intercom.settings import Settings
 from itop_intercom.settings.loader import load_or_report
@@ -101,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Intercom Inbox app and conversation sync for iTop.",
+        formatter_class=CommandListFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"

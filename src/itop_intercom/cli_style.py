@@ -21,6 +21,14 @@ ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 """Adds the `--config FILE` option to a sub-command (`cli.with_config`)."""
 
 
+class CommandListFormatter(argparse.HelpFormatter):
+    """Help whose command list keeps each name and its summary on one line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+        self._action_max_length = 20
+
+
 def fail(message: str, stderr: TextIO | None = None) -> int:
     """Print one error line; return the exit status of a runtime failure."""
     print(f"{PROG}: error: {message}", file=stderr or sys.stderr)
