@@ -36,10 +36,8 @@ from itop_intercom.settings.retention import RetentionSettings
 
 Region = Literal["us", "eu", "au"]
 MessengerSecurity = Literal["jwt", "user_hash"]
-
 #: Default `Intercom-Version`: the newest stable one every payload shape was checked against.
 DEFAULT_INTERCOM_API_VERSION = "2.16"
-
 Language = Literal["en", "fr"]
 
 #: The extension's defaults for `sync_app.ticket.attributes_mapping`.
@@ -77,12 +75,10 @@ def _read_secret_file(path: Path | None, what: str) -> SecretStr | None:
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # Request bodies (web.body_gate): larger → 413, slower → 408, more at once → 503.
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
-    """Largest request body read; a larger one gets 413 and the connection is closed."""
     body_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
-    """Time a client has to send a whole request body; a slower one gets 408 (closed)."""
     max_concurrent_bodies: Annotated[int, Field(ge=1, le=100_000)] = 64
-    """Request bodies being received at once; one more gets 503 with Retry-After at once."""
     preview: bool = False
     """Serve the canvas preview page at /preview (an admin tool; off in production)."""
 
@@ -142,8 +138,7 @@ class IntercomSettings(_Section):
     access_token_file: Path | None = None
     api_base: AnyHttpUrl | None = None
     """Overrides the regional REST base URL (tests, proxies)."""
-    api_version: str = DEFAULT_INTERCOM_API_VERSION
-    """`Intercom-Version` of REST calls; webhooks follow the app's version in the Developer Hub."""
+    api_version: str = DEFAULT_INTERCOM_API_VERSION  # webhooks follow the Developer Hub's version
     region: Region = "us"
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
     retry_delay_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
