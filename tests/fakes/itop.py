@@ -142,6 +142,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from tests.fakes.itop_sessions import PhpSessions, with_session_cookie
+
 __all__ = [
     "ADMIN_TOKEN",
     "AGENT_TOKEN",
@@ -1593,6 +1595,9 @@ class FakeItop:
       ``{"method", "operation", "json_data" (decoded or None), "user" (login or None),
       "version", "injected"}``.
     - ``clock``: returns the current time (aware datetime); dates are stored in Europe/Paris.
+    - ``sessions``: the PHP sessions of in-flight calls; a call whose session cookie is held by
+      another call in flight is refused with code 1 "Invalid login", as a real iTop does
+      (``sessions.refused`` counts them; see `tests.fakes.itop_sessions`).
     """
 
     def __init__(
@@ -1612,6 +1617,7 @@ class FakeItop:
         self.not_rest = False
         self.fail_next: list[Failure] = []
         self.calls: list[dict[str, Any]] = []
+        self.sessions = PhpSessions(_COOKIE_NAMES[instance])
         self.clock: Callable[[], datetime] = lambda: datetime.now(TIMEZONE)
         self._model = _build_model(instance)
         self._filter_code_cache: dict[str, list[str]] = {}
@@ -2885,7 +2891,14 @@ class FakeItop:
         return self.fail_next.pop(0)
 
     def _serve(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        session_clash: bool = False,
     ) -> _Reply:
         if path.endswith("/webservices/status.php"):
             if self.http_status is not None:
@@ -2934,6 +2947,10 @@ class FakeItop:
             return self._html_reply(200, _HTML_LOGIN_PAGE)
         if self.http_status is not None:
             return self._html_reply(self.http_status)
+        if session_clash:
+            # Refused at login, before anything is read or written (see `itop_sessions`).
+            record["injected"] = "session_race"
+            return self._error_reply(1, "Invalid login")
         return self._rest(params, headers, record)
 
     async def _asgi(
@@ -2962,23 +2979,31 @@ class FakeItop:
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", [])
         }
-        reply = self._serve(
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b"").decode("latin-1"),
-            headers,
-            b"".join(chunks),
-        )
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": reply.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": reply.body})
+        session = self.sessions.enter(headers.get("cookie", ""))
+        try:
+            reply = self._serve(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                headers,
+                b"".join(chunks),
+                session_clash=session.clash,
+            )
+            reply_headers = with_session_cookie(reply.headers, self.sessions, session)
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": reply.status,
+                    "headers": [
+                        (k.encode("latin-1"), v.encode("latin-1")) for k, v in reply_headers
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": reply.body})
+        finally:
+            self.sessions.leave(session)
 
 
 def _fields_of(cond: _Cond | None) -> Iterator[_Field]:
