@@ -66,8 +66,26 @@ def _case_files() -> list[Any]:
     params = []
     for folder in FOLDERS:
         for path in sorted((TRANSCRIPTS / folder).glob("[0-9][0-9][0-9]-*.json")):
-            params.append(pytest.param(folder, path.name, id=f"{folder}/{path.stem}"))
+            marks = _not_yet_replayed(_number(path.name))
+            params.append(pytest.param(folder, path.name, id=f"{folder}/{path.stem}", marks=marks))
     return params
+
+
+#: Cases recorded after the fake was written, which it does not replay yet: the change history
+#: (110-129, read by the iTop -> Intercom back-sync) and the one-round-trip queries (130-140,
+#: JOIN / UNION / LIMIT, used by the Inbox's Home). Strict: once the fake learns a range, its
+#: cases pass and this marker fails them, so the range must be removed from here.
+_NOT_YET_REPLAYED: dict[range, str] = {
+    range(110, 130): "change history not in the fake yet (back-sync work)",
+    range(130, 141): "JOIN / UNION / LIMIT queries not in the fake yet (Inbox round-trip work)",
+}
+
+
+def _not_yet_replayed(number: int) -> list[pytest.MarkDecorator]:
+    for cases, reason in _NOT_YET_REPLAYED.items():
+        if number in cases:
+            return [pytest.mark.xfail(reason=reason, strict=True)]
+    return []
 
 
 def _load(folder: str, name: str) -> dict[str, Any]:
