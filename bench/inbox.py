@@ -43,7 +43,7 @@ if __package__ in (None, ""):
 import httpx
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
-from tests.fakes.itop_rounds import RoundTripCounter
+from tests.fakes.itop.rounds import RoundTripCounter
 from tests.inbox.catalog import with_service_catalog
 from tests.inbox.driver import Inbox
 
