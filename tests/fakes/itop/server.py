@@ -240,7 +240,7 @@ class _Server(_Operations):
         if self.http_status is not None:
             return self._html_reply(self.http_status)
         if session_clash:
-            # Refused at login, before anything is read or written (see `tests.fakes.itop.sessions`).
+            # Refused at login, before anything is read or written (see `sessions`).
             record["injected"] = "session_race"
             return self._error_reply(1, "Invalid login")
         return self._rest(params, headers, record)
