@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.inbox.home_cache import HomeCache
 from itop_intercom.intercom.client import IntercomClient
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.links import (
@@ -24,6 +25,12 @@ from itop_intercom.logs import register_secrets
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.db import create_engine
+from itop_intercom.work_queue import BoundedWork
+
+#: Home warm-ups run one at a time (iTop serves only a few calls at once, and the agents' own
+#: screens and the sync come first); at most this many wait, further ones are dropped.
+WARMUP_CONCURRENCY = 1
+WARMUP_MAX_PENDING = 200
 
 
 class NotConfigured(Exception):
@@ -42,6 +49,14 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    home_cache: HomeCache = field(default_factory=HomeCache)
+    """What Home shows, per conversation, for a minute (see `inbox.home_cache`)."""
+    warmups: BoundedWork = field(
+        default_factory=lambda: BoundedWork(
+            "home warm-up", concurrency=WARMUP_CONCURRENCY, max_pending=WARMUP_MAX_PENDING
+        )
+    )
+    """Home data read in the background when a webhook announces a message."""
 
     @property
     def itop(self) -> ItopClient:
@@ -103,6 +118,7 @@ class Services:
         return client
 
     async def aclose(self) -> None:
+        await self.warmups.aclose()
         if self._itop is not None:
             await self._itop.aclose()
         for client in self._intercom.values():

@@ -62,6 +62,7 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
             ctx.conversation_url,
             ctx.agent_label,
         )
+        ctx.services.home_cache.linked_here(ctx.workspace.id, ctx.conversation_id, ticket)
         return await messages.post(ctx, "note", f"<p>{note}</p>", marker=url)
 
     # Shielded as one: if the canvas budget runs out once iTop has the link, the note is still

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.itop.client import ItopClient
@@ -31,6 +32,13 @@ _T = TypeVar("_T")
 _caches: weakref.WeakKeyDictionary[ItopClient, dict[tuple[str, ...], tuple[float, object]]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _peek(client: ItopClient, key: tuple[str, ...]) -> object | None:
+    hit = _caches.get(client, {}).get(key)
+    if hit is not None and time.monotonic() - hit[0] < PERSON_CACHE_SECONDS:
+        return hit[1]
+    return None
 
 
 async def _cached(
@@ -71,7 +79,11 @@ def _from_custom_attributes(ctx: ScreenContext) -> tuple[str, int] | None:
     contact = ctx.request.contact
     if contact is None:
         return None
-    attributes = contact.custom_attributes or {}
+    return ref_from_attributes(contact.custom_attributes or {})
+
+
+def ref_from_attributes(attributes: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The iTop (class, id) the chat widget stored on the Intercom contact, when valid."""
     class_ = attributes.get("itop_contact_class")
     raw_id = attributes.get("itop_contact_id")
     if not class_ or raw_id in (None, ""):
@@ -86,11 +98,18 @@ def _from_custom_attributes(ctx: ScreenContext) -> tuple[str, int] | None:
 
 
 async def remembered_choice(ctx: ScreenContext) -> tuple[str, int] | None:
+    return await remembered_choice_of(ctx.services.engine, ctx.workspace.id, ctx.conversation_id)
+
+
+async def remembered_choice_of(
+    engine: AsyncEngine, workspace_id: str, conversation_id: str
+) -> tuple[str, int] | None:
+    """The person an agent chose for this conversation among several with the same email."""
     query = sa.select(conversation_people.c.person_class, conversation_people.c.person_id).where(
-        conversation_people.c.workspace_id == ctx.workspace.id,
-        conversation_people.c.conversation_id == ctx.conversation_id,
+        conversation_people.c.workspace_id == workspace_id,
+        conversation_people.c.conversation_id == conversation_id,
     )
-    async with ctx.services.engine.connect() as conn:
+    async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     return (str(row.person_class), int(row.person_id)) if row else None
 
@@ -112,6 +131,8 @@ async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int)
             )
         )
         await conn.execute(sa.insert(conversation_people).values(**values))
+    # Home's counts were for the email's persons, not for the one chosen.
+    ctx.services.home_cache.forget(ctx.workspace.id, ctx.conversation_id)
 
 
 async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
@@ -133,14 +154,46 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
         )
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
-    contact = ctx.request.contact
-    email = (contact.email or "").strip() if contact else ""
+    email = contact_email(ctx)
     if not email:
         return PersonMatch("no_email")
-    client = ctx.services.itop
-    candidates = await _cached(
-        client, ("email", email.lower()), lambda: persons_by_email(client, email)
-    )
+    return match_for_email(await persons_for_email(ctx.services.itop, email), email)
+
+
+def contact_email(ctx: ScreenContext) -> str:
+    contact = ctx.request.contact
+    return (contact.email or "").strip() if contact else ""
+
+
+@dataclass(frozen=True)
+class Who:
+    """What is known about the contact's person without asking iTop."""
+
+    ref: tuple[str, int] | None
+    """(class, id) from the contact's iTop attributes."""
+    email: str
+
+    @property
+    def inputs(self) -> tuple[tuple[str, int] | None, str]:
+        return self.ref, self.email.lower()
+
+
+def who(ctx: ScreenContext) -> Who:
+    return Who(_from_custom_attributes(ctx), contact_email(ctx))
+
+
+async def persons_for_email(client: ItopClient, email: str) -> list[Person]:
+    """Active persons with this email, from the recent look-ups or from iTop."""
+    return await _cached(client, ("email", email.lower()), lambda: persons_by_email(client, email))
+
+
+def recent_persons_for_email(client: ItopClient, email: str) -> list[Person] | None:
+    """The persons of a recent look-up of this email, without asking iTop (None: unknown)."""
+    hit = _peek(client, ("email", email.lower()))
+    return list(hit) if isinstance(hit, list) else None
+
+
+def match_for_email(candidates: list[Person], email: str) -> PersonMatch:
     if len(candidates) == 1:
         return PersonMatch("found", person=candidates[0], email=email)
     if not candidates:

@@ -9,7 +9,7 @@ Screens and the sync worker only see `LinkStore`, so behaviour is the same eithe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -24,6 +24,9 @@ from itop_intercom.itop.tickets import Tickets
 from itop_intercom.store.tables import ticket_links
 
 SyncState = Literal["none", "active", "paused", "partial"]
+
+#: Links of one conversation checked against iTop in a branch (the newest first).
+BRANCH_MAX_LINKS = 60
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,17 @@ class TicketLink:
     sync_enabled: bool
     conversation_url: str | None = None
     """As stored in iTop's `intercom_url` (the iTop store); None in the local store."""
+
+
+@dataclass(frozen=True)
+class LinkBranch:
+    """The linked tickets as one branch of a bigger ticket query (Home asks several questions
+    in one iTop call): `query` selects them (None: nothing is linked, iTop need not be asked),
+    `fields` are what `pick` needs to recognise them among the other branches' tickets."""
+
+    query: str | None
+    fields: tuple[str, ...]
+    pick: Callable[[Sequence[ItopObject]], LinkedTickets]
 
 
 def belongs_to_workspace(conversation_url: str, workspace_id: str) -> bool:
@@ -92,7 +106,16 @@ class LinkStore(Protocol):
         linked_by: str,
     ) -> None: ...
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int: ...
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int: ...
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch: ...
 
     async def link_of(self, ticket_id: int) -> TicketLink | None: ...
 
@@ -146,19 +169,42 @@ class ItopFieldLinkStore:
             comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
         )
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
-        linked = await self.linked(workspace_id, conversation_id, limit=100)
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int:
+        """Flip the flag of every linked ticket; `ticket_ids` (the tickets the agent was just
+        shown as linked) saves reading them again."""
+        if ticket_ids is None:
+            linked = await self.linked(workspace_id, conversation_id, limit=100)
+            ticket_ids = [item.ticket.id for item in linked.tickets]
         value = "yes" if enabled else "no"
         comment = f"itop-intercom: sync {'resumed' if enabled else 'paused'}"
         # One update per ticket (REST has no bulk verb): sent together, not one after another.
         await asyncio.gather(
             *(
-                self.tickets.set_fields(item.ticket.id, {self._sync: value}, comment=comment)
-                for item in linked.tickets
-                if item.sync_enabled != enabled
+                self.tickets.set_fields(ticket_id, {self._sync: value}, comment=comment)
+                for ticket_id in ticket_ids
             )
         )
-        return len(linked.tickets)
+        return len(ticket_ids)
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
+        def pick(objects: Sequence[ItopObject]) -> LinkedTickets:
+            mine = [
+                LinkedTicket(t, t.get(self._sync) == "yes")
+                for t in objects
+                if t.get(self._ref) == conversation_id
+                and belongs_to_workspace(t.get(self._url), workspace_id)
+            ]
+            return LinkedTickets(mine, len(mine))
+
+        query = self.tickets.conversation_query(conversation_id)
+        return LinkBranch(query, (self._ref, self._url, self._sync), pick)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:
         ticket = await self.tickets.get(ticket_id, ["id", self._ref, self._url, self._sync])
@@ -254,7 +300,15 @@ class LocalLinkStore:
                 )
             )
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int:
+        # One UPDATE covers every link of the conversation: `ticket_ids` is not needed.
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 sa.update(ticket_links)
@@ -266,6 +320,19 @@ class LocalLinkStore:
                 .values(sync_enabled=enabled)
             )
             return int(result.rowcount or 0)
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
+        rows = (await self._rows(workspace_id, conversation_id))[:BRANCH_MAX_LINKS]
+        flags = {int(r.ticket_id): bool(r.sync_enabled) for r in rows}
+
+        def pick(objects: Sequence[ItopObject]) -> LinkedTickets:
+            # A ticket deleted in iTop does not come back and is not counted.
+            found = [LinkedTicket(t, flags[t.id]) for t in objects if t.id in flags]
+            found.sort(key=lambda item: item.ticket.id, reverse=True)
+            return LinkedTickets(found, len(found))
+
+        query = self.tickets.ids_query(list(flags)) if flags else None
+        return LinkBranch(query, (), pick)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:
         query = sa.select(ticket_links).where(
