@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.types import ASGIApp
 
-from itop_intercom.inbox import dispatch
+from itop_intercom.inbox import dispatch, warmup
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.intercom.payloads import CanvasRequest
 from itop_intercom.intercom.signatures import verify_canvas_signature, verify_webhook_signature
@@ -134,6 +134,8 @@ def create_app(
         except intake.MalformedNotification as exc:
             return refused(request, Refused(400, str(exc)), "webhook")
         fields.update(outcome=outcome, conversation=body.get("conversation"))
+        if outcome == "accepted":
+            warmup.after_webhook(services, verified.workspace, verified.data)
         services.metrics.requests.labels("webhook", outcome).inc()
         services.metrics.intake.labels(topic or "?", outcome).inc()
         return JSONResponse(body, status_code=status)

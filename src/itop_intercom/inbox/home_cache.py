@@ -9,9 +9,10 @@ attributes as the canvas request gives them).
 Our own writes update the entry in place, since the service knows their effect: a ticket created
 or linked here is added to the linked tickets (created: also counted as ongoing when its caller
 is the person); Pause / Resume set every linked ticket's flag. A person chosen among several
-drops the entry. Changes seen in iTop by the sync drop the entries of that ticket
-(`forget_ticket`); changes nobody reports (a ticket closed in iTop's console) show after the
-entry's age limit at worst. The ticket lists and the ticket detail never read this cache.
+drops the entry. When the sync reads a conversation's linked tickets and finds others than Home
+shows (a ticket unlinked, paused or deleted in iTop), the entry is dropped (`seen_synced`), and
+`forget_ticket` drops the entries showing a ticket known to have changed; changes nobody reports
+(a ticket closed in iTop's console) show after the entry's age limit at worst. The ticket lists and the ticket detail never read this cache.
 
 The cache is owned by the composition root (`runtime.Services`), bounded (oldest entries
 evicted first), and local to one service instance.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -108,6 +109,18 @@ class HomeCache:
         ]
         for key in stale:
             del self._entries[key]
+
+    def seen_synced(
+        self, workspace_id: str, conversation_id: str, ticket_ids: Collection[int]
+    ) -> None:
+        """The sync read the conversation's linked tickets with sync on: when Home shows
+        others (a ticket unlinked, paused or deleted in iTop), its entry is dropped."""
+        view = self.get(workspace_id, conversation_id)
+        if view is None:
+            return
+        shown = {t.ticket.id for t in view.linked.tickets if t.sync_enabled}
+        if shown != set(ticket_ids):
+            self.forget(workspace_id, conversation_id)
 
     # -- our own writes -------------------------------------------------------------------------
 

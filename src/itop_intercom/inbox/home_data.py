@@ -44,9 +44,7 @@ async def _no_persons() -> list[Person] | None:
     return None
 
 
-async def load(
-    services: Services, workspace_id: str, conversation_id: str, who: Who
-) -> HomeView:
+async def load(services: Services, workspace_id: str, conversation_id: str, who: Who) -> HomeView:
     started = services.home_cache.clock()
     store = await services.link_store()
     tickets = services.tickets
