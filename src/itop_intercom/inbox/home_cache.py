@@ -12,7 +12,8 @@ is the person); Pause / Resume set every linked ticket's flag. A person chosen a
 drops the entry. When the sync reads a conversation's linked tickets and finds others than Home
 shows (a ticket unlinked, paused or deleted in iTop), the entry is dropped (`seen_synced`), and
 `forget_ticket` drops the entries showing a ticket known to have changed; changes nobody reports
-(a ticket closed in iTop's console) show after the entry's age limit at worst. The ticket lists and the ticket detail never read this cache.
+(a ticket closed in iTop's console) show after the entry's age limit at worst. The ticket lists
+and the ticket detail never read the counts of this cache (only the person Home showed).
 
 The cache is owned by the composition root (`runtime.Services`), bounded (oldest entries
 evicted first), and local to one service instance.

@@ -5,7 +5,8 @@ ongoing tickets that person has. iTop answers the ticket questions in one call (
 OQL UNION of the linked tickets and the person's ongoing tickets, told apart by their fields):
 
 - person known without iTop (the contact's iTop attributes, an agent's earlier choice, or a
-  look-up of the email in the last seconds): one call;
+  look-up of the email in the last seconds): one call, plus the person's name read at the same
+  time (unless looked up in the last seconds), which the creation form then needs;
 - person known by email only: the same call finds the ongoing tickets through a JOIN on the
   person's email, while a second call, sent at the same time, reads the persons with that email
   (iTop returns one class per call, so the persons cannot come in the tickets' answer). Two
@@ -27,6 +28,7 @@ from itop_intercom.inbox.person import (
     PersonMatch,
     Who,
     match_for_email,
+    person_for_ref,
     persons_for_email,
     recent_persons_for_email,
     remembered_choice_of,
@@ -40,7 +42,7 @@ from itop_intercom.runtime import Services
 LINKED_CAP = 30
 
 
-async def _no_persons() -> list[Person] | None:
+async def _none() -> None:
     return None
 
 
@@ -53,9 +55,11 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
     match: PersonMatch
     ongoing_query: str | None = None
     persons: Awaitable[list[Person] | None] | None = None
+    known: Awaitable[Person | None] | None = None
     if ref is not None:
         match = PersonMatch("found", person_ref=ref)
         ongoing_query = tickets.ongoing_query(ref[1])
+        known = person_for_ref(services.itop, ref)  # its name, read at the same time
     elif not who.email:
         match = PersonMatch("no_email")
     else:
@@ -70,11 +74,13 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
             persons = persons_for_email(services.itop, who.email)
     queries = [q for q in (branch.query, ongoing_query) if q is not None]
     fields = (tickets.attr("caller_id"), tickets.attr("status"), *branch.fields)
-    found, candidates = await asyncio.gather(
-        overview(tickets, queries, fields), persons or _no_persons()
+    found, candidates, person = await asyncio.gather(
+        overview(tickets, queries, fields), persons or _none(), known or _none()
     )
     if candidates is not None:
         match = match_for_email(candidates, who.email)
+    if person is not None:
+        match = PersonMatch("found", person=person, person_ref=ref)
     person_id = match.person_id
     if found.complete:
         linked = branch.pick(found.objects)

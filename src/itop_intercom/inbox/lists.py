@@ -13,7 +13,7 @@ from typing import Literal
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.detail import looks_like_html
 from itop_intercom.inbox.labels import ticket_ref, value_label
-from itop_intercom.inbox.person import resolve, who
+from itop_intercom.inbox.person import resolve
 from itop_intercom.inbox.plain import html_to_text, one_line
 from itop_intercom.inbox.registry import action
 from itop_intercom.intercom import canvas as ck
@@ -55,9 +55,7 @@ async def ongoing_first(ctx: ScreenContext, _arg: str) -> Canvas:
 @action("list:ongoing")
 async def ongoing(ctx: ScreenContext, argument: str) -> Canvas:
     page = _page_number(argument)
-    # The person Home just showed (the list itself is always read from iTop).
-    home = ctx.services.home_cache.get(ctx.workspace.id, ctx.conversation_id, who(ctx).inputs)
-    match = home.match if home is not None and home.match.person_id else await resolve(ctx)
+    match = await resolve(ctx)  # the person Home just showed; the list is read from iTop
     if match.person_id is None:
         # The person is unknown or ambiguous (the Home item was disabled, the canvas is stale).
         return build(ctx, "ongoing", [], 0, 1)

@@ -142,22 +142,31 @@ async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
 
 
 async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
-    """Find the contact's person; with `load`, also read it when only its id is known."""
+    """Find the contact's person; with `load`, also read it when only its id is known.
+
+    The person Home has just shown (its cache entry, for the same contact) is taken as is."""
+    home = ctx.services.home_cache.get(ctx.workspace.id, ctx.conversation_id, who(ctx).inputs)
+    if home is not None and (home.match.person is not None or not load):
+        return home.match
     quick = await quick_match(ctx)
     if quick is not None and quick.person_ref is not None:
         if not load:
             return quick
-        client = ctx.services.itop
-        class_, person_id = quick.person_ref
-        person = await _cached(
-            client, ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
-        )
+        person = await person_for_ref(ctx.services.itop, quick.person_ref)
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
     email = contact_email(ctx)
     if not email:
         return PersonMatch("no_email")
     return match_for_email(await persons_for_email(ctx.services.itop, email), email)
+
+
+async def person_for_ref(client: ItopClient, ref: tuple[str, int]) -> Person | None:
+    """The person with this (class, id), from the recent look-ups or from iTop."""
+    class_, person_id = ref
+    return await _cached(
+        client, ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
+    )
 
 
 def contact_email(ctx: ScreenContext) -> str:

@@ -24,6 +24,8 @@ class Call:
     operation: str
     started: float
     ended: float
+    query: str = ""
+    """`class` and `key` of the call, as text."""
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Window:
     def operations(self) -> list[str]:
         return [call.operation for call in self.calls]
 
+    def queries(self) -> list[str]:
+        return [call.query for call in self.calls]
+
 
 class RoundTripCounter(httpx.AsyncBaseTransport):
     """Wraps an iTop transport; `window()` starts a new measured step."""
@@ -74,16 +79,19 @@ class RoundTripCounter(httpx.AsyncBaseTransport):
                 await asyncio.sleep(self.hold)
             return await self.inner.handle_async_request(request)
         finally:
-            window.calls.append(Call(_operation(request), started, loop.time()))
+            operation, query = _describe(request)
+            window.calls.append(Call(operation, started, loop.time(), query))
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-def _operation(request: httpx.Request) -> str:
+def _describe(request: httpx.Request) -> tuple[str, str]:
     form = dict(urllib.parse.parse_qsl(request.content.decode("utf-8", "replace")))
     try:
         payload = json.loads(form.get("json_data", ""))
     except ValueError:
-        return "?"
-    return str(payload.get("operation", "?")) if isinstance(payload, dict) else "?"
+        return "?", ""
+    if not isinstance(payload, dict):
+        return "?", ""
+    return str(payload.get("operation", "?")), f"{payload.get('class')}: {payload.get('key')}"
