@@ -18,6 +18,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.itop import oql
 from itop_intercom.itop.client import ItopClient, ItopObject
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.itop.tickets import Tickets
@@ -115,6 +116,10 @@ class LinkStore(Protocol):
         ticket_ids: Sequence[int] | None = None,
     ) -> int: ...
 
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None: ...
+
     async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch: ...
 
     async def link_of(self, ticket_id: int) -> TicketLink | None: ...
@@ -168,6 +173,33 @@ class ItopFieldLinkStore:
             self.creation_fields(conversation_id, conversation_url),
             comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
         )
+
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None:
+        """Link the ticket in one call when it is linked to no conversation; return it (id, ref,
+        friendlyname), or None when it is not free (linked elsewhere or here, or gone).
+
+        The update's key is an OQL query that matches the ticket only while its `intercom_ref`
+        is empty, and iTop refuses an update whose key matches no object (code 100), so the
+        check and the write are one call and no link is ever taken from another conversation.
+        Should an iTop keep a never-set reference as NULL, the query never matches and the
+        caller checks first, as without this."""
+        key = (
+            f"SELECT {self.tickets.class_} WHERE id = {oql.integer(ticket_id)} AND {self._ref} = ''"
+        )
+        try:
+            return await self.tickets.client.update(
+                self.tickets.class_,
+                key,
+                self.creation_fields(conversation_id, conversation_url),
+                "id,ref,friendlyname",
+                comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
+            )
+        except ItopApiError as exc:
+            if exc.code == 100:
+                return None
+            raise
 
     async def set_sync(
         self,
@@ -320,6 +352,12 @@ class LocalLinkStore:
                 .values(sync_enabled=enabled)
             )
             return int(result.rowcount or 0)
+
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None:
+        # The link check is a local read here, made with the ticket's read (one round trip).
+        return None
 
     async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
         rows = (await self._rows(workspace_id, conversation_id))[:BRANCH_MAX_LINKS]
