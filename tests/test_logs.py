@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from itop_intercom.logs import configure, get_logger, register_secrets
+from itop_intercom.logs import SecretMask, configure, get_logger
 
 
 def last_event(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
@@ -30,8 +30,7 @@ def test_secret_looking_keys_are_masked_but_authors_are_not(
 def test_registered_secret_values_are_masked_in_any_field(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    configure("info", "json")
-    register_secrets(["tok-9f8e7d6c5b4a"])
+    configure("info", "json", SecretMask(["tok-9f8e7d6c5b4a"]))
     get_logger("t").warning("call failed", detail="GET /x?auth_token=tok-9f8e7d6c5b4a refused")
     event = last_event(capsys)
     assert "tok-9f8e7d6c5b4a" not in json.dumps(event)
@@ -41,8 +40,7 @@ def test_registered_secret_values_are_masked_in_any_field(
 def test_library_logs_through_logging_are_masked_too(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    configure("info", "json")
-    register_secrets(["lib-secret-5e4d3c2b1a"])
+    configure("info", "json", SecretMask(["lib-secret-5e4d3c2b1a"]))
     try:
         raise RuntimeError("request with token lib-secret-5e4d3c2b1a failed")
     except RuntimeError:

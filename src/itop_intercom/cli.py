@@ -46,11 +46,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _load(args, sys.stderr)
     if settings is None:
         return 2
-    from itop_intercom.logs import register_secrets
+    from itop_intercom.logs import SecretMask, configure
     from itop_intercom.ops.doctor import render, run_checks
     from itop_intercom.runtime import secrets_of
 
-    register_secrets(secrets_of(settings))
+    configure(settings.log_level, settings.log_format, SecretMask(secrets_of(settings)))
 
     results = asyncio.run(run_checks(settings, itop_only=args.itop_only))
     return render(results, sys.stdout)

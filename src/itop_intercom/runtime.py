@@ -1,18 +1,37 @@
-"""The long-lived objects of one service instance, built once and shared by every request.
+"""The composition root: every long-lived object of one service instance is built here, once,
+and handed to whoever needs it through `Services`.
 
-Tests build it with fake transports; `serve` and `worker` build it from the settings alone.
+What lives as long as the service: the database (engine, SQLite write gate, worker wake-ups),
+the intake's group-commit writer, the iTop and Intercom clients, the link store, the caches of
+the Inbox (iTop choices, person look-ups, origins iTop refused, running creations, the preview
+outbox), the Inbox action table, the job-handler table, the metrics and the secret mask that
+logging installs. Nothing of the kind is a module global anywhere else: two services in one
+process (the tests build many) share nothing.
+
+Modules below this one see `Services` as a type only (imported under `TYPE_CHECKING`), so the
+root may import every package without an import cycle. Tests build it with fake transports;
+`serve` and `worker` build it from the settings alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from itop_intercom.errors import NotConfigured
+from itop_intercom.inbox.actions import action_table
+from itop_intercom.inbox.creation import Creations
 from itop_intercom.inbox.home_cache import HomeCache
+from itop_intercom.inbox.jobs import job_handlers
+from itop_intercom.inbox.messages import PreviewOutbox
+from itop_intercom.inbox.person import PersonLookups
+from itop_intercom.inbox.registry import ActionTable
 from itop_intercom.intercom.client import IntercomClient
+from itop_intercom.itop.catalog import Catalog
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.links import (
     ItopFieldLinkStore,
@@ -21,10 +40,13 @@ from itop_intercom.itop.links import (
     has_link_fields,
 )
 from itop_intercom.itop.tickets import Tickets
-from itop_intercom.logs import register_secrets
+from itop_intercom.logs import SecretMask
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
+from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
+from itop_intercom.sync.groupcommit import PartWriter
+from itop_intercom.sync.jobs import JobHandler
 from itop_intercom.work_queue import BoundedWork
 
 #: Home warm-ups run one at a time (iTop serves only a few calls at once, and the agents' own
@@ -32,18 +54,25 @@ from itop_intercom.work_queue import BoundedWork
 WARMUP_CONCURRENCY = 1
 WARMUP_MAX_PENDING = 200
 
-
-class NotConfigured(Exception):
-    """A setting the operation needs is missing (reported to the admin, never a crash)."""
+__all__ = ("NotConfigured", "Services", "build_services", "secrets_of")
 
 
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
+    db: Database
     metrics: Metrics
+    secret_mask: SecretMask
+    part_writer: PartWriter
+    actions: ActionTable
+    job_handlers: dict[str, JobHandler]
     itop_transport: httpx.AsyncBaseTransport | None = None
     intercom_transport: httpx.AsyncBaseTransport | None = None
+    person_lookups: PersonLookups = field(default_factory=PersonLookups)
+    creations: Creations = field(default_factory=Creations)
+    preview_outbox: PreviewOutbox = field(default_factory=PreviewOutbox)
+    refused_origins: set[str] = field(default_factory=set)
+    """Ticket origins this iTop refused (an iTop without `chat`): not tried again."""
     _itop: ItopClient | None = None
     _tickets: Tickets | None = None
     _link_store: LinkStore | None = None
@@ -57,6 +86,11 @@ class Services:
         )
     )
     """Home data read in the background when a webhook announces a message."""
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """For reads; writes go through `db.write_transaction()` (the SQLite write gate)."""
+        return self.db.engine
 
     @property
     def itop(self) -> ItopClient:
@@ -82,6 +116,11 @@ class Services:
         if self._tickets is None:
             self._tickets = Tickets(self.itop, self.settings)
         return self._tickets
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Choices of the creation form read from iTop, cached briefly."""
+        return Catalog(self.itop)
 
     async def link_store(self) -> LinkStore:
         """The configured store; with `auto`, decided once by asking iTop about its fields."""
@@ -123,7 +162,7 @@ class Services:
             await self._itop.aclose()
         for client in self._intercom.values():
             await client.aclose()
-        await self.engine.dispose()
+        await self.db.dispose()
 
 
 def secrets_of(settings: Settings) -> list[str | None]:
@@ -139,11 +178,15 @@ def build_services(
     itop_transport: httpx.AsyncBaseTransport | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Services:
-    register_secrets(secrets_of(settings))
+    db = Database(create_engine(settings.database_url))
     return Services(
         settings=settings,
-        engine=create_engine(settings.database_url),
+        db=db,
         metrics=Metrics(),
+        secret_mask=SecretMask(secrets_of(settings)),
+        part_writer=PartWriter(db),
+        actions=action_table(),
+        job_handlers=job_handlers(),
         itop_transport=itop_transport,
         intercom_transport=intercom_transport,
     )

@@ -15,9 +15,9 @@ log = get_logger("itop_intercom.serve")
 
 
 def run(settings: Settings, *, host: str | None, port: int | None, with_worker: bool) -> int:
-    configure(settings.log_level, settings.log_format)
-    upgrade(settings.database_url)
     services = build_services(settings)
+    configure(settings.log_level, settings.log_format, services.secret_mask)
+    upgrade(settings.database_url)
     background = None
     if with_worker and settings.sync.worker_in_serve:
         from itop_intercom.sync.worker import start_in_app

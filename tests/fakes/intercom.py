@@ -1,10 +1,10 @@
 """An in-process fake of the parts of Intercom's REST API the service uses.
 
-It answers with the bodies of Intercom's own examples (shared/intercom/examples/rest_api), checks
-the bearer token and a reply's body the way Intercom does, and has switches for the failures the
-client must survive: outage (`down`), rate limiting (`rate_limit_next`), slowness (`latency`) and
-error statuses (`fail_status`). Tests use it through `transport()` (no sockets); benchmarks start
-it on a real port with `serve_in_thread()`.
+It answers with the example bodies of `tests/data/intercom/rest_api` (written for this project in
+the shapes of Intercom's REST API 2.x), checks the bearer token and a reply's body the way Intercom
+does, and has switches for the failures the client must survive: outage (`down`), rate limiting
+(`rate_limit_next`), slowness (`latency`) and error statuses (`fail_status`). Tests use it through
+`transport()` (no sockets); benchmarks start it on a real port with `serve_in_thread()`.
 
 `latency` delays the *answer*, after the request has been processed: a client that times out has
 therefore still had its reply posted, which is exactly the case where a write must not be retried.
@@ -18,7 +18,6 @@ import html
 import itertools
 import math
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -35,6 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from itop_intercom.settings.model import Region
 from tests.fakes.signing import load_example
+from tests.loopback import serve_in_thread
 
 DEFAULT_TOKEN = "intercom-test-token"
 DEFAULT_WORKSPACE_ID = "wstest01"
@@ -122,9 +121,9 @@ class FakeIntercom:
         self._part_ids = itertools.count(90_000_001)
         self._attachment_ids = itertools.count(1)
 
-        me = load_example("rest_api/get_me.response.json")
+        me = load_example("rest_api/me.json")
         self.admins[str(me["id"])] = {k: me[k] for k in ("type", "id", "name", "email")}
-        for admin in load_example("rest_api/list_admins.response.json")["admins"]:
+        for admin in load_example("rest_api/admins.json")["admins"]:
             self.admins[str(admin["id"])] = admin
 
         self.app = Starlette(
@@ -194,26 +193,9 @@ class FakeIntercom:
 
         Attachment URLs added afterwards point at that server.
         """
-        config = uvicorn.Config(
-            self, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="fake-intercom", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Intercom server did not start")
-            time.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        base_url = f"http://127.0.0.1:{bound}"
+        base_url, stop = serve_in_thread(self, name="fake-intercom", port=port)
         self.base_url = base_url
         self.attachment_base = base_url
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(timeout=10)
-
         return base_url, stop
 
     # -- ASGI ------------------------------------------------------------------------------------
@@ -269,7 +251,7 @@ class FakeIntercom:
                 status_code=self.fail_status,
             )
         if api and request.headers.get("authorization") != f"Bearer {self.valid_token}":
-            return JSONResponse(load_example("rest_api/reply.401.response.json"), status_code=401)
+            return JSONResponse(load_example("rest_api/error.401.json"), status_code=401)
         return None
 
     def _ok(self, body: dict[str, Any]) -> JSONResponse:
@@ -285,9 +267,7 @@ class FakeIntercom:
 
     @staticmethod
     def _not_found() -> JSONResponse:
-        return JSONResponse(
-            load_example("rest_api/get_conversation.404.response.json"), status_code=404
-        )
+        return JSONResponse(load_example("rest_api/error.404.json"), status_code=404)
 
     @staticmethod
     def _bad_request(code: str, message: str) -> JSONResponse:
@@ -296,7 +276,7 @@ class FakeIntercom:
     async def _me(self, request: Request) -> Response:
         if (refused := await self._gate(request)) is not None:
             return refused
-        me = load_example("rest_api/get_me.response.json")
+        me = load_example("rest_api/me.json")
         me["app"]["id_code"] = self.workspace_id
         me["app"]["region"] = self.region.upper()
         return self._ok(me)
@@ -353,7 +333,7 @@ class FakeIntercom:
         conversation_id = request.path_params["id"]
         conversation = self.conversations.get(conversation_id)
         if conversation is None:
-            return JSONResponse(load_example("rest_api/reply.404.response.json"), status_code=404)
+            return JSONResponse(load_example("rest_api/error.404.json"), status_code=404)
 
         now = int(time.time())
         if body["type"] == "admin":

@@ -1,7 +1,8 @@
 """Builders of signed Intercom requests for tests, based on the example payloads.
 
-Bodies start from the examples in shared/intercom/examples so that tests exercise realistic
-shapes, then get the fields a test cares about. They are serialised the way Intercom's Rails
+Bodies start from the payloads in `tests/data/intercom/` (written for this project in the shapes
+Intercom documents) so that tests exercise realistic shapes, then get the fields a test cares
+about. They are serialised the way Intercom's Rails
 stack does it: UTF-8 text kept as is, `<`, `>` and `&` escaped as `\\u003c`, `\\u003e` and
 `\\u0026`, and spacing that `json.dumps` would not reproduce. Parsing and re-serialising such a
 body changes its bytes, so a signature check that does not use the raw body fails these tests.
@@ -16,26 +17,23 @@ import functools
 import hashlib
 import hmac
 import json
-import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ADMIN_ID = "991267459"
-DEFAULT_ADMIN_NAME = "Ciaran1 Lee"
-DEFAULT_ADMIN_EMAIL = "admin1@email.com"
-DEFAULT_CONTACT_ID = "6762f0d01bb69f9f2193bb7d"
-DEFAULT_CONTACT_NAME = "Joe Bloggs"
+from tests.reference import DATA
 
-
-def shared_dir() -> Path:
-    """The shared reference folder: $ITOP_INTERCOM_SHARED, else `<repo>/../shared`."""
-    configured = os.environ.get("ITOP_INTERCOM_SHARED")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "shared"
+#: The admin of `rest_api/me.json` and of the Canvas Kit requests.
+DEFAULT_ADMIN_ID = "5130001"
+DEFAULT_ADMIN_NAME = "Aline Martin"
+DEFAULT_ADMIN_EMAIL = "aline.martin@example.com"
+#: The contact of `rest_api/contact.json` and of the Canvas Kit requests.
+DEFAULT_CONTACT_ID = "65f1c0de4a7b9e0012ab34cd"
+DEFAULT_CONTACT_NAME = "Claire Dubois"
+#: Where the example payloads live.
+EXAMPLES = DATA / "intercom"
 
 
 @functools.lru_cache(maxsize=128)
@@ -44,8 +42,8 @@ def _read_text(path: Path) -> str:
 
 
 def load_example(relpath: str) -> dict[str, Any]:
-    """A fresh copy of an example payload, e.g. `load_example("rest_api/get_me.response.json")`."""
-    value = json.loads(_read_text(shared_dir() / "intercom" / "examples" / relpath))
+    """A fresh copy of an example payload, e.g. `load_example("rest_api/me.json")`."""
+    value = json.loads(_read_text(EXAMPLES / relpath))
     if not isinstance(value, dict):
         raise TypeError(f"{relpath} is not a JSON object")
     return value
@@ -133,7 +131,7 @@ def canvas_initialize_body(
 
     `use_customer_key=True` sends the contact under the older key `customer`.
     """
-    body = load_example("canvas_kit/inbox_initialize_request.synthetic.json")
+    body = load_example("canvas_kit/initialize_request.json")
     body["workspace_id"] = workspace_id
     if workspace_region is None:
         body.pop("workspace_region", None)
@@ -209,7 +207,7 @@ def canvas_submit_body(
         contact_name=contact_name,
         workspace_region=workspace_region,
     )
-    example = load_example("canvas_kit/inbox_submit_request.synthetic.json")
+    example = load_example("canvas_kit/submit_request.json")
     canvas = example["current_canvas"]
     if components is not None:
         canvas["content"] = {"components": [copy.deepcopy(dict(c)) for c in components]}
@@ -236,7 +234,7 @@ def webhook_body(
     Intercom does). For `topic="ping"` the ping fixture is used and `id` stays null;
     otherwise `notification_id=None` gets a fresh `notif_<uuid>`."""
     if topic == "ping":
-        body = load_example("webhooks/ping.zulip-fixture.json")
+        body = load_example("webhooks/ping.json")
         body["app_id"] = workspace_id
         now = created_at or int(time.time())
         body["created_at"] = now
@@ -244,7 +242,7 @@ def webhook_body(
         body["delivery_attempts"] = delivery_attempts
         return body
 
-    body = load_example("webhooks/conversation.user.replied.v2-shape.synthetic.json")
+    body = load_example("webhooks/conversation.user.replied.json")
     body["app_id"] = workspace_id
     body["topic"] = topic
     body["id"] = notification_id or f"notif_{uuid.uuid4()}"

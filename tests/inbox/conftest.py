@@ -16,6 +16,7 @@ from tests.fakes.signing import canvas_initialize_body
 from tests.inbox import canvas_rules
 from tests.inbox.catalog import with_service_catalog
 from tests.inbox.driver import Inbox
+from tests.reference import missing_reference, shared_dir
 
 
 @pytest.fixture(params=["itop", "local"])
@@ -67,3 +68,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         screens = ", ".join(f"{name} {n}" for name, n in sorted(canvas_rules.CHECKED.items()))
         total = sum(canvas_rules.CHECKED.values())
         terminalreporter.write_line(f"Canvas Kit validation: {total} canvases passed ({screens})")
+        if not canvas_rules.schema_available():
+            terminalreporter.write_line(
+                "Canvas Kit validation: without Intercom's schema (our rules only): "
+                + missing_reference(shared_dir() / canvas_rules.SCHEMA)
+            )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from itop_intercom.inbox.background import POST_MESSAGE_JOB, enqueue_message, post_message
 from itop_intercom.runtime import Services
 from itop_intercom.sync import jobs
 from itop_intercom.sync.worker import Worker
 from tests.conftest import WORKSPACE
 from tests.fakes.intercom import FakeIntercom
-from tests.fakes.signing import canvas_initialize_body
+from tests.fakes.signing import DEFAULT_ADMIN_ID, canvas_initialize_body
 
 MARKER = "https://itop.test/pages/UI.php?operation=details&class=UserRequest&id=7"
 
@@ -24,7 +26,7 @@ async def test_posts_once(services: Services, fake_intercom: FakeIntercom) -> No
         services,
         workspace_id=WORKSPACE,
         conversation_id="77",
-        admin_id="991267459",
+        admin_id=DEFAULT_ADMIN_ID,
         message_type="note",
         body=f'<p><a href="{MARKER.replace("&", "&amp;")}">R-1</a></p>',
         marker=MARKER,
@@ -36,7 +38,7 @@ async def test_posts_once(services: Services, fake_intercom: FakeIntercom) -> No
     payload = {
         "workspace_id": WORKSPACE,
         "conversation_id": "77",
-        "admin_id": "991267459",
+        "admin_id": DEFAULT_ADMIN_ID,
         "message_type": "note",
         "body": "<p>again</p>",
         "marker": MARKER,
@@ -56,10 +58,6 @@ async def test_gone_conversation_is_given_up(services: Services) -> None:
         "marker": MARKER,
         "maybe_posted": False,
     }
-    try:
+    with pytest.raises(jobs.PermanentJobError):
         await post_message(services, payload)
-    except jobs.PermanentJobError:
-        pass
-    else:
-        raise AssertionError("a missing conversation must end the job")
-    assert jobs.handler_for(POST_MESSAGE_JOB) is post_message
+    assert services.job_handlers[POST_MESSAGE_JOB] is post_message

@@ -11,6 +11,7 @@ import pytest
 
 from itop_intercom.intercom import canvas as ck
 from tests.inbox import canvas_rules
+from tests.reference import reference
 
 
 def _answer(*components: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +71,8 @@ def test_a_valid_canvas_passes() -> None:
     ],
 )
 def test_invalid_canvases_are_rejected(components: list[dict[str, Any]], problem: str) -> None:
+    if problem == "schema":  # Intercom's schema: reference material outside the repository
+        reference(canvas_rules.SCHEMA)
     with pytest.raises(canvas_rules.CanvasError, match=problem):
         canvas_rules.check(_answer(*components))
 

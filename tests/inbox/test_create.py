@@ -120,7 +120,7 @@ async def test_create_ticket_end_to_end(
     public = fake_itop.log_entries(ticket_id, "public_log")
     private = fake_itop.log_entries(ticket_id, "private_log")
     public_text = "\n".join(e["message"] for e in public)
-    assert "this is the message body" in public_text  # the opening message
+    assert "My laptop does not start" in public_text  # the opening message
     assert "It still fails." in public_text and "Over to level 2" in public_text
     assert "Automatic answer" not in public_text  # bot part skipped
     assert [e["message"].split("\n")[-1] for e in private] == ["Probably the driver."]
@@ -273,7 +273,7 @@ async def test_history_is_copied_later_when_intercom_cannot_give_it(
     for _ in range(3):
         await Worker(services).run_once()
     public = "\n".join(e["message"] for e in fake_itop.log_entries(ticket_id))
-    assert "this is the message body" in public and "Over to level 2" in public
+    assert "My laptop does not start" in public and "Over to level 2" in public
     assert len([r for r in fake_intercom.replies if r["message_type"] == "comment"]) == 1
 
 

@@ -9,6 +9,7 @@ from itop_intercom.runtime import Services
 from itop_intercom.sync.worker import Worker
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
+from tests.fakes.signing import DEFAULT_ADMIN_NAME
 from tests.inbox.driver import Inbox
 
 
@@ -48,7 +49,7 @@ async def test_link_writes_the_link_and_posts_a_note(
     assert note["message_type"] == "note"
     assert note["admin_id"] == inbox.admin_id
     assert note["conversation_id"] == inbox.conversation_id
-    assert "Ciaran1 Lee" in note["body"] and ref in note["body"]
+    assert DEFAULT_ADMIN_NAME in note["body"] and ref in note["body"]
     assert f"id={ticket}" in note["body"]
 
     await inbox.click("home")

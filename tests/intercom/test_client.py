@@ -21,16 +21,22 @@ from itop_intercom.intercom.errors import (
 from itop_intercom.intercom.regions import REST_BASE_URLS
 from itop_intercom.settings.model import Region
 from tests.fakes.intercom import DEFAULT_TOKEN, FakeIntercom
-from tests.fakes.signing import load_example
+from tests.fakes.signing import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_ID,
+    DEFAULT_ADMIN_NAME,
+    DEFAULT_CONTACT_ID,
+    load_example,
+)
 
-CONVERSATION_ID = "503"
+CONVERSATION_ID = "1042"
 
 
 @pytest.fixture
 def fake() -> FakeIntercom:
     fake = FakeIntercom(workspace_id="ws_eu_1", region="eu")
-    fake.add_conversation(load_example("rest_api/get_conversation.response.json"))
-    fake.add_contact(load_example("rest_api/get_contact.response.json"))
+    fake.add_conversation(load_example("rest_api/conversation.json"))
+    fake.add_contact(load_example("rest_api/contact.json"))
     return fake
 
 
@@ -81,7 +87,7 @@ async def test_headers(fake: FakeIntercom, client: IntercomClient) -> None:
 
 async def test_explicit_api_version(fake: FakeIntercom) -> None:
     async with IntercomClient(DEFAULT_TOKEN, api_version="2.14", transport=fake.transport()) as c:
-        await c.get_contact("6762f0d01bb69f9f2193bb7d")
+        await c.get_contact(DEFAULT_CONTACT_ID)
     assert fake.calls[-1].headers["intercom-version"] == "2.14"
 
 
@@ -133,7 +139,7 @@ async def test_401_auth_error_without_token(fake: FakeIntercom) -> None:
     assert error.status_code == 401
     assert error.code == "unauthorized"
     assert "Access Token Invalid" in str(error)
-    assert error.request_id == "50f1e8d1-cf1a-450c-a7b5-87a264076241"
+    assert error.request_id == "0b6f4a8e-1c2d-4e5f-8a9b-000000000401"
     assert not error.transient
     for text in (str(error), repr(error), str(error.args), str(vars(error))):
         assert secret_token not in text
@@ -212,7 +218,9 @@ async def test_429_retries_are_bounded(fake: FakeIntercom, client: IntercomClien
 async def test_429_on_reply_is_retried(fake: FakeIntercom, client: IntercomClient) -> None:
     fake.rate_limit_next = 1
     fake.rate_limit_reset_in = -5.0
-    await client.reply(CONVERSATION_ID, admin_id="991267459", body="hello", message_type="comment")
+    await client.reply(
+        CONVERSATION_ID, admin_id=DEFAULT_ADMIN_ID, body="hello", message_type="comment"
+    )
     assert len(fake.replies) == 1
     assert _api_calls(fake, "POST") == 2
 
@@ -222,23 +230,29 @@ async def test_429_on_reply_is_retried(fake: FakeIntercom, client: IntercomClien
 
 async def test_get_conversation_and_plaintext(fake: FakeIntercom, client: IntercomClient) -> None:
     conversation = await client.get_conversation(CONVERSATION_ID)
-    assert conversation["conversation_parts"]["conversation_parts"][0]["body"] == "<p>Okay!</p>"
+    assert (
+        conversation["conversation_parts"]["conversation_parts"][0]["body"]
+        == "<p>Sorry to hear that! Is the power light on?</p>"
+    )
     assert fake.calls[-1].query == {}
     plain = await client.get_conversation(CONVERSATION_ID, plaintext=True)
     assert fake.calls[-1].query == {"display_as": "plaintext"}
-    assert plain["conversation_parts"]["conversation_parts"][0]["body"] == "Okay!"
+    assert (
+        plain["conversation_parts"]["conversation_parts"][0]["body"]
+        == "Sorry to hear that! Is the power light on?"
+    )
 
 
 async def test_get_contact(client: IntercomClient) -> None:
-    contact = await client.get_contact("6762f0d01bb69f9f2193bb7d")
-    assert contact["email"] == "joe@bloggs.com"
+    contact = await client.get_contact(DEFAULT_CONTACT_ID)
+    assert contact["email"] == "claire.dubois@example.org"
 
 
 async def test_reply_recorded(fake: FakeIntercom, client: IntercomClient) -> None:
     url = "https://example.com/a.pdf"
     conversation = await client.reply(
         CONVERSATION_ID,
-        admin_id="991267459",
+        admin_id=DEFAULT_ADMIN_ID,
         body="<p>Ticket R-000123 created</p>",
         message_type="note",
         attachment_urls=[url],
@@ -247,7 +261,7 @@ async def test_reply_recorded(fake: FakeIntercom, client: IntercomClient) -> Non
         {
             "conversation_id": CONVERSATION_ID,
             "type": "admin",
-            "admin_id": "991267459",
+            "admin_id": DEFAULT_ADMIN_ID,
             "message_type": "note",
             "body": "<p>Ticket R-000123 created</p>",
             "attachment_urls": [url],
@@ -261,10 +275,10 @@ async def test_reply_recorded(fake: FakeIntercom, client: IntercomClient) -> Non
     last = conversation["conversation_parts"]["conversation_parts"][-1]
     assert last["part_type"] == "note"
     assert last["author"] == {
-        "id": "991267459",
+        "id": DEFAULT_ADMIN_ID,
         "type": "admin",
-        "name": "Ciaran1 Lee",
-        "email": "admin1@email.com",
+        "name": DEFAULT_ADMIN_NAME,
+        "email": DEFAULT_ADMIN_EMAIL,
     }
     assert last["app_package_code"] == "itop-intercom"
     assert last["attachments"][0]["url"] == url

@@ -1,9 +1,11 @@
-"""Payload models against every example Intercom payload and the known variations."""
+"""Payload models against every example payload (ours and, when it is there, Intercom's own)
+and the known variations."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -17,20 +19,20 @@ from itop_intercom.intercom.payloads import (
     WebhookNotification,
 )
 from tests.fakes.signing import (
+    EXAMPLES,
     canvas_initialize_body,
     canvas_submit_body,
     load_example,
     make_attachment,
     make_part,
-    shared_dir,
     signed_canvas,
     signed_webhook,
     webhook_body,
 )
+from tests.reference import reference, shared_dir
 
-EXAMPLES = shared_dir() / "intercom" / "examples"
-CANVAS_FILES = sorted((EXAMPLES / "canvas_kit").glob("*.json"))
-WEBHOOK_FILES = sorted((EXAMPLES / "webhooks").glob("*.json"))
+#: Intercom's own example payloads: reference material outside the repository.
+INTERCOM_EXAMPLES = "intercom/examples"
 CONVERSATION_TOPICS = (
     "conversation.user.replied",
     "conversation.admin.replied",
@@ -38,14 +40,32 @@ CONVERSATION_TOPICS = (
 )
 
 
-def test_examples_are_there() -> None:
-    assert len(CANVAS_FILES) >= 7
-    assert len(WEBHOOK_FILES) >= 8
+def _examples(kind: str) -> list[Any]:
+    """Our payloads of `kind`, then Intercom's (resolved in the test, so that their absence
+    is a visible skip rather than fewer parameters)."""
+    ours = [
+        pytest.param(path, id=f"ours/{path.name}")
+        for path in sorted((EXAMPLES / kind).glob("*.json"))
+    ]
+    folder = shared_dir() / INTERCOM_EXAMPLES / kind
+    theirs = [
+        pytest.param(path, id=f"intercom/{path.name}") for path in sorted(folder.glob("*.json"))
+    ] or [pytest.param(Path(INTERCOM_EXAMPLES) / kind, id=f"intercom/{kind}-not-found")]
+    return ours + theirs
 
 
-@pytest.mark.parametrize("path", CANVAS_FILES, ids=lambda p: p.name)
+def _example_path(path: Path) -> Path:
+    return path if path.is_absolute() else reference(str(path))
+
+
+def test_our_examples_are_there() -> None:
+    assert len(list((EXAMPLES / "canvas_kit").glob("*.json"))) >= 6
+    assert len(list((EXAMPLES / "webhooks").glob("*.json"))) >= 6
+
+
+@pytest.mark.parametrize("path", _examples("canvas_kit"))
 def test_every_canvas_kit_example_parses(path: Path) -> None:
-    raw = path.read_bytes()
+    raw = _example_path(path).read_bytes()
     data = json.loads(raw)
     if "workspace_id" in data:  # a request Intercom sends us
         request = CanvasRequest.model_validate_json(raw)
@@ -61,9 +81,9 @@ def test_every_canvas_kit_example_parses(path: Path) -> None:
         assert canvas.content is not None and canvas.content["components"]
 
 
-@pytest.mark.parametrize("path", WEBHOOK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _examples("webhooks"))
 def test_every_webhook_example_parses(path: Path) -> None:
-    notification = WebhookNotification.model_validate_json(path.read_bytes())
+    notification = WebhookNotification.model_validate_json(_example_path(path).read_bytes())
     assert notification.app_id
     assert notification.topic
     if notification.topic in CONVERSATION_TOPICS:
@@ -83,32 +103,30 @@ def test_every_webhook_example_parses(path: Path) -> None:
 
 
 def test_ping_has_no_id() -> None:
-    notification = WebhookNotification.model_validate(
-        load_example("webhooks/ping.zulip-fixture.json")
-    )
+    notification = WebhookNotification.model_validate(load_example("webhooks/ping.json"))
     assert notification.is_ping
     assert notification.id is None
-    assert notification.first_sent_at == 1553288147
+    assert notification.first_sent_at == 1700002000
 
 
 def test_v2_attachment_fields() -> None:
     notification = WebhookNotification.model_validate(
-        load_example("webhooks/conversation.admin.noted.v2-shape.synthetic.json")
+        load_example("webhooks/conversation.admin.noted.json")
     )
     (part,) = notification.parts
     (attachment,) = part.attachments
-    assert attachment.name == "invoice.pdf"
+    assert attachment.name == "jam-report.pdf"
     assert attachment.url and attachment.url.startswith("https://")
     assert attachment.content_type == "application/pdf"
-    assert attachment.filesize == 12345
-    assert part.author is not None and part.author.email == "admin@example.com"
+    assert attachment.filesize == 20480
+    assert part.author is not None and part.author.email == "bruno.petit@example.com"
     assert notification.delivery_attempts == 1
-    assert notification.created_at == 1768032100
+    assert notification.created_at == 1700002000
 
 
 def test_v2_blank_email_is_none() -> None:
     notification = WebhookNotification.model_validate(
-        load_example("webhooks/conversation.user.replied.v2-shape.synthetic.json")
+        load_example("webhooks/conversation.user.replied.json")
     )
     (part,) = notification.parts
     assert part.author is not None and part.author.email is None
@@ -116,17 +134,17 @@ def test_v2_blank_email_is_none() -> None:
 
 def test_legacy_shape_source_contacts_and_authors() -> None:
     notification = WebhookNotification.model_validate(
-        load_example("webhooks/conversation.admin.noted.legacy-1.x-shape.zulip-fixture.json")
+        load_example("webhooks/conversation.admin.noted.v1.json")
     )
     conversation = notification.conversation
     assert conversation is not None
-    assert conversation.id == "21330067382"
+    assert conversation.id == "880066001"
     # conversation_message becomes source; its author (the user) gets the user's email.
     assert conversation.source is not None
-    assert conversation.source.body == "<p>Hey! I'd like to set up a new account</p>"
+    assert conversation.source.body == "<p>I cannot log in to the portal.</p>"
     assert conversation.source.author is not None
-    assert conversation.source.author.email == "lead@example.com"
-    assert conversation.contact_ids == ["5c9553cb27e377f24eed49f7"]
+    assert conversation.source.author.email == "paul.girard@example.net"
+    assert conversation.contact_ids == ["65f1c0de4a7b9e0012ab99ef"]
     (part,) = conversation.parts
     assert part.part_type == "note"
     assert part.author is not None and part.author.type == "admin" and part.author.email is None
@@ -134,11 +152,11 @@ def test_legacy_shape_source_contacts_and_authors() -> None:
 
 def test_legacy_admin_replied_is_an_assignment_part() -> None:
     notification = WebhookNotification.model_validate(
-        load_example("webhooks/conversation.admin.replied.legacy-1.x-shape.zulip-fixture.json")
+        load_example("webhooks/conversation.admin.replied.v1.json")
     )
     (part,) = notification.parts
     assert part.part_type == "assignment"
-    assert part.body == "<p>Hey Eeshan! How can I help?</p>"
+    assert part.body == "<p>Hello Paul, I am looking into it.</p>"
 
 
 def test_customer_alias() -> None:
@@ -199,16 +217,14 @@ def test_submit_stored_data_flat_or_double_wrapped(double_wrap: bool) -> None:
 
 
 def test_submit_example_stored_data() -> None:
-    request = CanvasRequest.model_validate(
-        load_example("canvas_kit/inbox_submit_request.synthetic.json")
-    )
-    assert request.stored_data() == {"step": "lookup", "conversation_id": "503"}
-    assert request.input_values == {"order_ref": "A-1234", "departmentChoice": ["sales"]}
+    request = CanvasRequest.model_validate(load_example("canvas_kit/submit_request.json"))
+    assert request.stored_data() == {"screen": "search", "conversation_id": "1042"}
+    assert request.input_values == {"ticket_ref": "R-000123", "scope": ["open"]}
 
 
 def test_current_canvas_without_stored_data() -> None:
-    body = load_example("canvas_kit/inbox_submit_request.synthetic.json")
-    body["current_canvas"] = load_example("canvas_kit/current_canvas.official-docs.json")
+    body = load_example("canvas_kit/submit_request.json")
+    body["current_canvas"] = load_example("canvas_kit/current_canvas_without_stored_data.json")
     request = CanvasRequest.model_validate(body)
     assert request.stored_data() == {}
     body["current_canvas"] = None
@@ -239,12 +255,10 @@ def test_signed_raw_bodies_parse() -> None:
 
 
 def test_int_part_and_conversation_ids_coerced() -> None:
-    request = CanvasRequest.model_validate(
-        load_example("canvas_kit/inbox_initialize_request.synthetic.json")
-    )
+    request = CanvasRequest.model_validate(load_example("canvas_kit/initialize_request.json"))
     assert request.conversation is not None
     assert [p.id for p in request.conversation.parts] == ["1", "2", "3", "4"]
-    assert request.conversation.admin_assignee_id == "991267715"
+    assert request.conversation.admin_assignee_id == "5130002"
 
     body = webhook_body(
         "ws1",
@@ -301,9 +315,7 @@ def test_conversation_item_needs_an_id() -> None:
 
 
 def test_rest_conversation_parses() -> None:
-    conversation = Conversation.model_validate(
-        load_example("rest_api/get_conversation.response.json")
-    )
-    assert conversation.id == "503"
+    conversation = Conversation.model_validate(load_example("rest_api/conversation.json"))
+    assert conversation.id == "1042"
     assert conversation.conversation_parts is not None
     assert len(conversation.parts) == conversation.conversation_parts.total_count

@@ -1,6 +1,6 @@
 """Contract test: the fake iTop answers every recorded transcript like the real iTop 3.2.0.
 
-Each transcript of `shared/itop-rest/{intercom,vanilla}/NNN-*.json` is replayed against a fresh
+Each transcript `tests/data/itop-rest/{intercom,vanilla}/NNN-*.json` is replayed against a fresh
 `FakeItop` configured like the recorded instance, sending exactly the recorded request (method,
 path and query string, headers, form, raw body, cookies) over HTTP (the fake's ASGI transport).
 The transcripts were recorded in sequence on one database, so the state a case needs is rebuilt
@@ -11,8 +11,10 @@ whole body recursively (same keys in the same order, same JSON types, same value
 that are "now" at recording time (any `Y-m-d H:i:s` is accepted there) and the ids of change-log
 rows (071), which depend on unrecorded history.
 
-The transcripts live outside the repository: set ITOP_TRANSCRIPTS_DIR to the `itop-rest` folder
-if it is not at one of the default locations; the test fails when it cannot be found.
+The transcripts are the project's own lab recordings, kept in `tests/data/itop-rest` (set
+ITOP_TRANSCRIPTS_DIR to replay another copy); the test fails when they cannot be found. When the
+lab's `shared/itop-rest` folder is beside the checkout, `test_transcripts_are_up_to_date` checks
+that the copy in the repository has every recording and the same bytes.
 """
 
 from __future__ import annotations
@@ -34,21 +36,15 @@ from tests.fakes.itop import (
     OTHER_INSTANCE_TOKEN,
     FakeItop,
 )
+from tests.reference import DATA, reference
 
-_REPO = Path(__file__).resolve().parents[2]
+#: The copy of the transcripts kept in the repository.
+_COPY = DATA / "itop-rest"
 
 
 def _transcripts_dir() -> Path | None:
-    candidates = [
-        os.environ.get("ITOP_TRANSCRIPTS_DIR", ""),
-        str(_REPO / "tests" / "data" / "itop-rest"),
-        str(_REPO.parent / "shared" / "itop-rest"),
-        "/work/shared/itop-rest",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "intercom").is_dir():
-            return Path(candidate)
-    return None
+    candidate = Path(os.environ.get("ITOP_TRANSCRIPTS_DIR") or _COPY)
+    return candidate if (candidate / "intercom").is_dir() else None
 
 
 TRANSCRIPTS = _transcripts_dir()
@@ -224,7 +220,7 @@ def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_i
 
 @pytest.mark.parametrize(("folder", "name"), _case_files())
 async def test_transcript(folder: Literal["intercom", "vanilla"], name: str) -> None:
-    assert TRANSCRIPTS is not None, "shared/itop-rest not found: put shared/ beside the checkout"
+    assert TRANSCRIPTS is not None, f"no transcripts in {_COPY} (nor ITOP_TRANSCRIPTS_DIR)"
     case = _load(folder, name)
     number = _number(name)
     fake = _prepare(folder, number)
@@ -397,3 +393,15 @@ async def test_helpers() -> None:
         {"operation": "core/get", "class": "Person", "key": {"email": "jane.doe@EXAMPLE.com"}}
     )
     assert found["message"] == "Found: 1"
+
+
+def test_transcripts_are_up_to_date() -> None:
+    """The lab may record new cases into `shared/itop-rest`; the repository's copy must follow."""
+    lab = reference("itop-rest")
+    ours = {p.relative_to(_COPY): p.read_bytes() for p in _COPY.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(lab): p.read_bytes() for p in lab.rglob("*") if p.is_file()}
+    missing = sorted(str(p) for p in theirs.keys() - ours.keys())
+    changed = sorted(str(p) for p in theirs.keys() & ours.keys() if theirs[p] != ours[p])
+    assert not missing and not changed, (
+        f"copy {lab} to {_COPY}: missing {missing[:10]}, changed {changed[:10]}"
+    )

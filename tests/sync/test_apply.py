@@ -143,7 +143,7 @@ async def test_a_crash_after_creating_an_attachment_does_not_create_it_twice(
     await drain(successor)
     assert [a["filename"] for a in fake_itop.attachments(ticket)] == ["a.txt", "b.txt"]
     assert len(texts(fake_itop, ticket)) == 1
-    (event,) = await queue.list_events(services.engine)
+    (event,) = await queue.list_events(services.db)
     ids = [a.get("itop_id") for a in event.progress["attachments"]]
     assert ids == [a["id"] for a in fake_itop.attachments(ticket)]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from itop_intercom.itop.client import ItopClient
+from itop_intercom.itop.errors import ItopUnreachable
 from itop_intercom.sync.authors import AuthorDirectory, EntryAuthor
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 
@@ -73,12 +76,8 @@ async def test_a_failed_lookup_is_not_cached() -> None:
     fake = FakeItop()
     authors, client = directory(fake)
     fake.fail_next = ["connect_error", "connect_error", "connect_error"]
-    try:
+    with pytest.raises(ItopUnreachable):
         await authors.resolve("agatha.christie@demo.com", "A", "user")
-    except Exception as exc:
-        assert type(exc).__name__ == "ItopUnreachable"
-    else:
-        raise AssertionError("the look-up should have failed")
     author = await authors.resolve("agatha.christie@demo.com", "A", "user")
     await client.aclose()
     assert author.user_id == 4

@@ -41,7 +41,7 @@ async def one_dead_one_done(
     await worker.ctx.authors.resolve(AGATHA_EMAIL, "Agatha", "user")
     fake_itop.fail_next = [{"code": 100, "message": "Error: description: boom"}]
     await drain(worker)
-    events = {e.part_id: e for e in await queue.list_events(services.engine)}
+    events = {e.part_id: e for e in await queue.list_events(services.db)}
     return events["101"].id, events["102"].id
 
 
@@ -87,7 +87,7 @@ async def test_events_list_show_and_replay(
     assert await _run(["events", "replay", str(dead), "--config", config]) == 0
     assert "1 event(s) will be applied again" in capsys.readouterr().out
     await drain(worker)
-    assert (await queue.get_event(services.engine, dead)).state == "done"  # type: ignore[union-attr]
+    assert (await queue.get_event(services.db, dead)).state == "done"  # type: ignore[union-attr]
 
     assert await _run(["events", "replay", "--dead", "--config", config]) == 0
     assert "no dead events" in capsys.readouterr().out
@@ -125,8 +125,8 @@ async def test_jobs_are_listed_and_replayed_too(
 ) -> None:
     from itop_intercom.sync import jobs
 
-    job_id = await jobs.enqueue(services.engine, "test.commands.never", {})
-    await jobs.claim(services.engine, "x", 10, 60)
+    job_id = await jobs.enqueue(services.db, "test.commands.never", {})
+    await jobs.claim(services.db, "x", 10, 60)
     async with services.engine.begin() as conn:
         import sqlalchemy as sa
 

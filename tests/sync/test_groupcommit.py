@@ -11,7 +11,6 @@ import pytest
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts
 from itop_intercom.sync import groupcommit
-from itop_intercom.sync.groupcommit import writer_for
 from tests.sync.conftest import count
 
 
@@ -49,7 +48,7 @@ async def test_concurrent_requests_are_committed_together(
         return await original(self, conn, rows)
 
     monkeypatch.setattr(groupcommit.PartWriter, "_insert", spy)
-    writer = writer_for(services.engine)
+    writer = services.part_writer
     results = await asyncio.gather(*(writer.store([row(str(i))]) for i in range(50)))
     assert results == [1] * 50
     assert await count(services, conversation_parts) == 50
@@ -58,7 +57,7 @@ async def test_concurrent_requests_are_committed_together(
 
 
 async def test_a_bad_request_fails_alone(services: Services) -> None:
-    writer = writer_for(services.engine)
+    writer = services.part_writer
     good = [writer.store([row(str(i))]) for i in range(10)]
     bad = writer.store([row("bad", part_created_at=None)])  # NOT NULL violated
     results = await asyncio.gather(*good, bad, return_exceptions=True)
@@ -68,7 +67,7 @@ async def test_a_bad_request_fails_alone(services: Services) -> None:
 
 
 async def test_duplicates_in_one_batch_are_counted_once(services: Services) -> None:
-    writer = writer_for(services.engine)
+    writer = services.part_writer
     results = await asyncio.gather(*(writer.store([row("same")]) for _ in range(5)))
     assert sorted(results) == [0, 0, 0, 0, 1]
     assert await count(services, conversation_parts) == 1

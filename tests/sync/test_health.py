@@ -27,18 +27,13 @@ async def test_probing_stops_when_itop_answers_and_only_outage_retries_are_woken
     await plan_new_parts(services)
     later = time.time() + 600
     pending = {
-        d.conversation_id: d for d in await queue.load_pending(services.engine, ("ws4test1", "c1"))
+        d.conversation_id: d for d in await queue.load_pending(services.db, ("ws4test1", "c1"))
     }
     pending.update(
-        {
-            d.conversation_id: d
-            for d in await queue.load_pending(services.engine, ("ws4test1", "c2"))
-        }
+        {d.conversation_id: d for d in await queue.load_pending(services.db, ("ws4test1", "c2"))}
     )
-    await queue.schedule_retry(
-        services.engine, pending["c1"], later, "down", written=None, outage=True
-    )
-    await queue.schedule_retry(services.engine, pending["c2"], later, "refused", written=None)
+    await queue.schedule_retry(services.db, pending["c1"], later, "down", written=None, outage=True)
+    await queue.schedule_retry(services.db, pending["c2"], later, "refused", written=None)
 
     health = ItopHealth(services)
     health.report_down("connection refused")

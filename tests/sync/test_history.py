@@ -32,7 +32,7 @@ def conversation(
     conversation_id: str = "c1", parts: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """A conversation as `GET /conversations/{id}` returns it, with our parts."""
-    conv = load_example("rest_api/get_conversation.response.json")
+    conv = load_example("rest_api/conversation.json")
     conv["id"] = conversation_id
     conv["created_at"] = T0
     conv["source"]["author"] = {

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from itop_intercom.intercom.errors import IntercomUnavailable
-from itop_intercom.runtime import Services
+from itop_intercom.runtime import Services, build_services
+from itop_intercom.settings.model import Settings
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.sync import jobs
 from itop_intercom.sync.worker import Worker
@@ -18,7 +19,6 @@ calls: list[dict[str, Any]] = []
 failures: list[BaseException] = []
 
 
-@jobs.register("test.record")
 async def record(services: Services, payload: dict[str, Any]) -> None:
     if failures:
         raise failures.pop(0)
@@ -26,9 +26,10 @@ async def record(services: Services, payload: dict[str, Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _reset() -> None:
+def _reset(services: Services) -> None:
     calls.clear()
     failures.clear()
+    services.job_handlers["test.record"] = record
 
 
 async def job_row(services: Services, job_id: int) -> Any:
@@ -37,7 +38,7 @@ async def job_row(services: Services, job_id: int) -> Any:
 
 
 async def test_a_job_runs_once(services: Services, worker: Worker) -> None:
-    job_id = await jobs.enqueue(services.engine, "test.record", {"n": 1})
+    job_id = await jobs.enqueue(services.db, "test.record", {"n": 1})
     await worker.run_once()
     await worker.run_once()
     assert calls == [{"n": 1}]
@@ -47,7 +48,7 @@ async def test_a_job_runs_once(services: Services, worker: Worker) -> None:
 
 async def test_a_transient_failure_is_retried_later(services: Services, worker: Worker) -> None:
     failures.append(IntercomUnavailable("Intercom is down", maybe_applied=False))
-    job_id = await jobs.enqueue(services.engine, "test.record", {"n": 2})
+    job_id = await jobs.enqueue(services.db, "test.record", {"n": 2})
     await worker.run_once()
     row = await job_row(services, job_id)
     assert row.state == "pending"
@@ -62,7 +63,7 @@ async def test_a_transient_failure_is_retried_later(services: Services, worker: 
 
 async def test_a_permanent_failure_is_a_dead_job(services: Services, worker: Worker) -> None:
     failures.append(jobs.PermanentJobError("conversation deleted"))
-    job_id = await jobs.enqueue(services.engine, "test.record", {})
+    job_id = await jobs.enqueue(services.db, "test.record", {})
     await worker.run_once()
     row = await job_row(services, job_id)
     assert (row.state, row.last_error) == ("dead", "conversation deleted")
@@ -72,7 +73,7 @@ async def test_a_job_failing_past_the_maximum_age_is_dead(
     services: Services, worker: Worker
 ) -> None:
     failures.append(IntercomUnavailable("still down", maybe_applied=False))
-    job_id = await jobs.enqueue(services.engine, "test.record", {})
+    job_id = await jobs.enqueue(services.db, "test.record", {})
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(jobs_t).values(age_from=time.time() - 25 * 3600))
     await worker.run_once()
@@ -84,7 +85,7 @@ async def test_a_job_failing_past_the_maximum_age_is_dead(
 async def test_an_unknown_kind_waits_for_a_worker_that_knows_it(
     services: Services, worker: Worker
 ) -> None:
-    job_id = await jobs.enqueue(services.engine, "test.unknown", {})
+    job_id = await jobs.enqueue(services.db, "test.unknown", {})
     await worker.run_once()
     row = await job_row(services, job_id)
     assert row.state == "pending"
@@ -94,8 +95,8 @@ async def test_an_unknown_kind_waits_for_a_worker_that_knows_it(
 async def test_a_leased_job_is_not_run_by_another_worker(
     services: Services, worker: Worker
 ) -> None:
-    await jobs.enqueue(services.engine, "test.record", {})
-    claimed = await jobs.claim(services.engine, "someone-else", 10, 60)
+    await jobs.enqueue(services.db, "test.record", {})
+    claimed = await jobs.claim(services.db, "someone-else", 10, 60)
     assert len(claimed) == 1
     await worker.run_once()
     assert calls == []
@@ -103,15 +104,15 @@ async def test_a_leased_job_is_not_run_by_another_worker(
 
 async def test_enqueue_checks_its_arguments(services: Services) -> None:
     with pytest.raises(ValueError):
-        await jobs.enqueue(services.engine, "", {})
+        await jobs.enqueue(services.db, "", {})
     with pytest.raises(TypeError):
-        await jobs.enqueue(services.engine, "test.record", {"x": object()})
+        await jobs.enqueue(services.db, "test.record", {"x": object()})
 
 
-def test_one_handler_per_kind() -> None:
-    async def other(services: Services, payload: dict[str, Any]) -> None:
-        return None
-
-    with pytest.raises(ValueError):
-        jobs.register("test.record")(other)
-    assert jobs.handler_for("test.record") is record
+async def test_handlers_belong_to_their_service(services: Services, settings: Settings) -> None:
+    other = build_services(settings)
+    try:
+        assert "test.record" not in other.job_handlers
+        assert services.job_handlers["test.record"] is record
+    finally:
+        await other.aclose()

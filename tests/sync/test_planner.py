@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from itop_intercom.intercom.regions import conversation_url
+from itop_intercom.itop.errors import ItopUnreachable
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
 from itop_intercom.sync.planner import plan_new_parts, synced_tickets
@@ -60,10 +62,8 @@ async def test_a_failed_lookup_leaves_parts_to_the_next_round(
     await services.link_store()
     await post_webhook(client, REPLIED, "c1", [user_part("101", "a", T0)])
     fake_itop.down = True
-    try:
+    with pytest.raises(ItopUnreachable):
         await plan_new_parts(services)
-    except Exception as exc:
-        assert type(exc).__name__ == "ItopUnreachable"
     fake_itop.down = False
     assert (await parts_plan(services))["101"] == "new"
     assert await plan_new_parts(services) == 1

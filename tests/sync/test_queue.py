@@ -42,11 +42,11 @@ async def test_a_conversation_is_leased_by_one_worker_at_a_time(
     client: httpx.AsyncClient, services: Services, fake_itop: FakeItop
 ) -> None:
     await planned(client, services, fake_itop)
-    first = await queue.claim_conversations(services.engine, "a", 1, 30)
-    second = await queue.claim_conversations(services.engine, "b", 10, 30)
+    first = await queue.claim_conversations(services.db, "a", 1, 30)
+    second = await queue.claim_conversations(services.db, "b", 10, 30)
     assert len(first) == len(second) == 1
     assert first[0].key != second[0].key
-    assert await queue.claim_conversations(services.engine, "c", 10, 30) == []
+    assert await queue.claim_conversations(services.db, "c", 10, 30) == []
     assert not first[0].taken_over
 
 
@@ -54,15 +54,15 @@ async def test_an_expired_lease_is_taken_over_and_fences_the_old_holder(
     client: httpx.AsyncClient, services: Services, fake_itop: FakeItop
 ) -> None:
     await planned(client, services, fake_itop, n=1)
-    (claim,) = await queue.claim_conversations(services.engine, "old", 1, 30)
-    (delivery,) = await queue.load_pending(services.engine, claim.key)
+    (claim,) = await queue.claim_conversations(services.db, "old", 1, 30)
+    (delivery,) = await queue.load_pending(services.db, claim.key)
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(sync_conversations).values(lease_until=time.time() - 1))
-    (taken,) = await queue.claim_conversations(services.engine, "new", 1, 30)
+    (taken,) = await queue.claim_conversations(services.db, "new", 1, 30)
     assert taken.taken_over
     # The old holder wakes up: it may not write any more.
-    assert not await queue.start_step(services.engine, delivery, "old", 30, "entry")
-    assert await queue.start_step(services.engine, delivery, "new", 30, "entry")
+    assert not await queue.start_step(services.db, delivery, "old", 30, "entry")
+    assert await queue.start_step(services.db, delivery, "new", 30, "entry")
 
 
 async def test_the_due_time_is_the_first_pending_delivery_s(
@@ -82,18 +82,18 @@ async def test_the_due_time_is_the_first_pending_delivery_s(
     row = await conversation_row(services, "c1")
     # The later part is due, but it must not overtake: the conversation waits.
     assert row.due_at > time.time() + 90
-    assert await queue.claim_conversations(services.engine, "w", 10, 30) == []
+    assert await queue.claim_conversations(services.db, "w", 10, 30) == []
 
 
 async def test_release_drops_the_lease_and_renew_extends_it(
     client: httpx.AsyncClient, services: Services, fake_itop: FakeItop
 ) -> None:
     await planned(client, services, fake_itop, n=1)
-    (claim,) = await queue.claim_conversations(services.engine, "w", 1, 5)
+    (claim,) = await queue.claim_conversations(services.db, "w", 1, 5)
     before = (await conversation_row(services, "c0")).lease_until
-    await queue.renew_leases(services.engine, "w", 60)
+    await queue.renew_leases(services.db, "w", 60)
     assert (await conversation_row(services, "c0")).lease_until > before + 50
-    await queue.release(services.engine, claim.key, "w", not_before=time.time() + 50)
+    await queue.release(services.db, claim.key, "w", not_before=time.time() + 50)
     row = await conversation_row(services, "c0")
     assert (row.lease_owner, row.lease_until) == (None, None)
     assert row.due_at > time.time() + 40
@@ -104,6 +104,6 @@ async def test_queue_stats(
 ) -> None:
     await planned(client, services, fake_itop, n=2)
     await post_webhook(client, REPLIED, "c0", [user_part("555", "not planned yet", T0 + 9)])
-    figures = await queue.stats(services.engine)
+    figures = await queue.stats(services.db)
     assert (figures.pending, figures.unplanned, figures.dead) == (3, 1, 0)
     assert 0 <= figures.oldest_pending_seconds < 60

@@ -257,12 +257,12 @@ async def test_a_refused_part_goes_dead_and_is_applied_once_replayed(
     await drain(worker)
     # The dead part does not hold the conversation back for good.
     assert bodies(fake_itop, ticket) == ["next one"]
-    dead = await queue.list_events(services.engine, state="dead")
+    dead = await queue.list_events(services.db, state="dead")
     assert len(dead) == 1
     assert dead[0].part_id == "101"
     assert dead[0].last_error == "iTop refused core/update: description: boom"
     assert dead[0].started_at is None  # refused: certainly not written
-    result = await queue.replay(services.engine, [dead[0].id])
+    result = await queue.replay(services.db, [dead[0].id])
     assert result.replayed == [dead[0].id]
     await drain(worker)
     assert sorted(bodies(fake_itop, ticket)) == ["next one", "refused"]
@@ -278,7 +278,7 @@ async def test_a_deleted_ticket_is_a_dead_letter_with_its_reason(
     await plan_new_parts(services)
     fake_itop.remove("UserRequest", ticket)
     await drain(worker)
-    (event,) = await queue.list_events(services.engine)
+    (event,) = await queue.list_events(services.db)
     assert event.state == "dead"
     assert "iTop refused core/update" in (event.last_error or "")
 
@@ -291,7 +291,7 @@ async def test_a_write_that_timed_out_after_being_applied_is_not_written_twice(
     await _warm_and_fail_next_write(services, worker, fake_itop, "timeout_after")
     await worker.run_once()
     assert bodies(fake_itop, ticket) == ["once"]  # applied, but we could not know
-    (event,) = await queue.list_events(services.engine)
+    (event,) = await queue.list_events(services.db)
     assert (event.state, event.step) == ("pending", "entry")
     await worker.health.probe_until_up(asyncio.Event())
     await drain(worker)
@@ -332,9 +332,9 @@ async def test_a_worker_killed_between_the_itop_write_and_its_bookkeeping(
     assert await successor.run_once() == 0  # still leased by the dead worker
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(sync_conversations).values(lease_until=time.time() - 1))
-    claims = await queue.claim_conversations(services.engine, "successor", 10, 30)
+    claims = await queue.claim_conversations(services.db, "successor", 10, 30)
     assert [c.taken_over for c in claims] == [True]
-    await queue.release(services.engine, claims[0].key, "successor")
+    await queue.release(services.db, claims[0].key, "successor")
     await drain(successor)
     assert bodies(fake_itop, ticket) == ["one", "two"]
     assert await delivery_states(services) == {"done": 2}
@@ -380,7 +380,7 @@ async def test_a_part_failing_for_longer_than_the_maximum_age_goes_dead(
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(deliveries).values(age_from=time.time() - 25 * 3600))
     await drain(worker)
-    (event,) = await queue.list_events(services.engine)
+    (event,) = await queue.list_events(services.db)
     assert event.state == "dead"
     assert (event.last_error or "").startswith("gave up after 24 h: iTop refused core/update")
 

@@ -12,13 +12,15 @@ acting, because a job may run again after a worker died in the middle of it:
 from __future__ import annotations
 
 import html
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from itop_intercom.intercom.errors import IntercomNotFound
 from itop_intercom.intercom.payloads import Conversation
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
 from itop_intercom.sync import jobs
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.inbox.background")
 
@@ -45,7 +47,7 @@ async def enqueue_message(
         "marker": marker,
         "maybe_posted": maybe_posted,
     }
-    return await jobs.enqueue(services.engine, POST_MESSAGE_JOB, payload)
+    return await jobs.enqueue(services.db, POST_MESSAGE_JOB, payload)
 
 
 def contains_marker(conversation: Conversation, marker: str) -> bool:
@@ -54,7 +56,6 @@ def contains_marker(conversation: Conversation, marker: str) -> bool:
     return any(marker in body or escaped in body for body in bodies)
 
 
-@jobs.register(POST_MESSAGE_JOB)
 async def post_message(services: Services, payload: dict[str, Any]) -> None:
     workspace = services.settings.workspace(str(payload["workspace_id"]))
     if workspace is None:

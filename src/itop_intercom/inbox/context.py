@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itop_intercom.intercom.payloads import CanvasRequest
 from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.locale import Texts, texts
-from itop_intercom.runtime import Services
 from itop_intercom.settings.model import ResolvedWorkspace
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 Canvas = dict[str, Any]
 

@@ -9,13 +9,15 @@ after the create call did not happen yet, what is missing and that it will be re
 
 from __future__ import annotations
 
+from typing import Final
+
 from itop_intercom.inbox import creation, form, form_choices
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.form_choices import ChoiceView
 from itop_intercom.inbox.form_state import FormField, FormState, form_fields
 from itop_intercom.inbox.labels import attribute_label, ticket_ref
 from itop_intercom.inbox.refusals import explain
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 
 
@@ -46,7 +48,6 @@ def validate(
     return errors
 
 
-@action("form:submit")
 async def submit(ctx: ScreenContext, _arg: str) -> Canvas:
     state = FormState.from_context(ctx)
     if state is None:
@@ -90,3 +91,7 @@ def confirmation(ctx: ScreenContext, outcome: creation.Outcome) -> Canvas:
         components.append(ck.url_button(f"open:{ticket.id}", t("detail.open"), backoffice))
     components.append(ck.submit_button("home", t("common.done")))
     return ck.canvas(components, {"screen": "created", "ticket": ticket.id})
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (("form:submit", submit),)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import html
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.inbox.form_state import FormField, FormState
 from itop_intercom.inbox.labels import ticket_ref
 from itop_intercom.inbox.refusals import refuses_value
-from itop_intercom.itop.client import ItopClient, ItopObject
+from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.errors import ItopApiError, may_have_been_applied
 from itop_intercom.itop.html_text import text_to_html
 from itop_intercom.itop.ticket_urls import backoffice_url, portal_url
@@ -53,8 +52,9 @@ class Outcome:
     reply_posted: bool = False
 
 
-class _Creations:
-    """Running and recently finished creations, by form token."""
+class Creations:
+    """Running and recently finished creations, by form token (one registry per service
+    instance, `Services.creations`)."""
 
     def __init__(self) -> None:
         self._tasks: OrderedDict[str, tuple[float, asyncio.Task[Outcome]]] = OrderedDict()
@@ -98,12 +98,9 @@ def _consume(task: asyncio.Task[Outcome]) -> None:
         log.info("creation attempt failed", error=type(task.exception()).__name__)
 
 
-CREATIONS = _Creations()
-
-
 async def create(ctx: ScreenContext, fields: list[FormField], state: FormState) -> Outcome:
     """Create (or join the creation already running for this form) and its follow-ups."""
-    task = CREATIONS.get_or_start(
+    task = ctx.services.creations.get_or_start(
         state.token, lambda uncertain: _run(ctx, fields, state, uncertain=uncertain)
     )
     return await asyncio.shield(task)
@@ -130,10 +127,6 @@ def ticket_fields(ctx: ScreenContext, fields: list[FormField], state: FormState)
     return values
 
 
-#: Origins each iTop refused in this process (an iTop without `chat`): not tried again.
-_REFUSED_ORIGINS: weakref.WeakKeyDictionary[ItopClient, set[str]] = weakref.WeakKeyDictionary()
-
-
 async def _create_call(ctx: ScreenContext, values: dict[str, Any]) -> ItopObject:
     """The create call, with `origin` = the configured value, or the fallback when this iTop
     does not know it (a refused create creates nothing, so trying again is safe)."""
@@ -142,7 +135,8 @@ async def _create_call(ctx: ScreenContext, values: dict[str, Any]) -> ItopObject
     fallback = ticket_settings.origin_fallback
     comment = f"itop-intercom: created from Intercom by {ctx.agent_label}"
     tickets = ctx.services.tickets
-    refused = _REFUSED_ORIGINS.setdefault(ctx.services.itop, set())
+    # Origins this iTop refused (an iTop without `chat`) are not tried again.
+    refused = ctx.services.refused_origins
     if origin and origin not in refused:
         try:
             return await tickets.create({**values, "origin": origin}, comment=comment)

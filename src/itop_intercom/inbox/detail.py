@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.labels import attribute_label, ticket_ref, value_label
 from itop_intercom.inbox.plain import html_to_text, one_line
-from itop_intercom.inbox.registry import action, resolve
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.itop.client import ItopObject
@@ -33,7 +33,7 @@ def parse_ticket_id(argument: str) -> int | None:
 def back_target(ctx: ScreenContext) -> str:
     """Where Back leads: the list page (or screen) the ticket was opened from, else Home."""
     back = ctx.stored.get("back")
-    if isinstance(back, str) and back and resolve(back) is not None:
+    if isinstance(back, str) and back and ctx.services.actions.resolve(back) is not None:
         return back
     return "home"
 
@@ -48,7 +48,6 @@ def detail_fields(ctx: ScreenContext) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-@action("ticket")
 async def show(ctx: ScreenContext, argument: str) -> Canvas:
     ticket_id = parse_ticket_id(argument)
     if ticket_id is None:
@@ -131,3 +130,7 @@ def build(ctx: ScreenContext, ticket: ItopObject, link: TicketLink | None, back:
         components.append(ck.url_button(f"open:{ticket.id}", t("detail.open"), url))
     components.append(ck.submit_button(back, t("common.back"), style="secondary"))
     return ck.canvas(components, {"screen": "detail", "ticket": ticket.id, "back": back})
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (("ticket", show),)

@@ -28,22 +28,13 @@ import asyncio
 import json
 from typing import Any
 
-from itop_intercom.inbox import (  # noqa: F401  (importing a screen registers its actions)
-    create,
-    detail,
-    find,
-    form,
-    home,
-    link,
-    lists,
-    person_choice,
-)
+from itop_intercom.errors import NotConfigured
+from itop_intercom.inbox import home
 from itop_intercom.inbox.context import Canvas, ScreenContext
-from itop_intercom.inbox.registry import Handler, resolve
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.errors import ItopApiError, ItopError, ItopTimeout, readable
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import NotConfigured
 
 log = get_logger("itop_intercom.inbox")
 
@@ -61,7 +52,7 @@ async def initialize(ctx: ScreenContext) -> tuple[Canvas, str]:
 
 async def submit(ctx: ScreenContext) -> tuple[Canvas, str]:
     component_id = ctx.request.component_id or "home"
-    resolved = resolve(component_id)
+    resolved = ctx.services.actions.resolve(component_id)
     if resolved is None:
         # A canvas of an older version of the app, or a forged id: start again from Home.
         log.info("unknown component", component=component_id[:64])

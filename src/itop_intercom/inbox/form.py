@@ -9,6 +9,8 @@ the agent submitted.
 
 from __future__ import annotations
 
+from typing import Final
+
 from itop_intercom.inbox import form_choices
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.form_choices import ChoiceView
@@ -25,7 +27,7 @@ from itop_intercom.inbox.labels import attribute_label
 from itop_intercom.inbox.person import resolve
 from itop_intercom.inbox.person_choice import choose, no_person_canvas
 from itop_intercom.inbox.plain import html_to_text, one_line
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.intercom.payloads import Conversation
 
@@ -69,7 +71,6 @@ def prefill(ctx: ScreenContext, form_field: FormField) -> str:
     return spec.default or ""
 
 
-@action("home:create")
 async def open_form(ctx: ScreenContext, _arg: str) -> Canvas:
     match = await resolve(ctx, load=True)
     if match.person is None:
@@ -83,8 +84,6 @@ async def open_form(ctx: ScreenContext, _arg: str) -> Canvas:
     return render(ctx, state, views)
 
 
-@action("field")
-@action("search")
 async def refresh(ctx: ScreenContext, _arg: str) -> Canvas:
     """A choice with dependents changed, or a search was submitted: draw the form again."""
     state = FormState.from_context(ctx)
@@ -204,3 +203,11 @@ def render(
         "views": form_choices.to_stored(views),
     }
     return ck.canvas(components, stored)
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("home:create", open_form),
+    ("field", refresh),
+    ("search", refresh),
+)

@@ -26,7 +26,7 @@ from itop_intercom.inbox.form_state import NONE_OPTION, FormField, FormState
 from itop_intercom.inbox.labels import value_label
 from itop_intercom.intercom.canvas import MAX_OPTIONS
 from itop_intercom.itop import oql
-from itop_intercom.itop.catalog import MAX_CHOICES, Choices, catalog_for
+from itop_intercom.itop.catalog import MAX_CHOICES, Choices
 from itop_intercom.itop.errors import CODE_INTERNAL_ERROR, ItopApiError
 from itop_intercom.logs import get_logger
 
@@ -127,7 +127,7 @@ async def _all_choices(
     if missing:
         return missing
     try:
-        return await catalog_for(ctx.services.itop).choices(bound, spec.label_attribute)
+        return await ctx.services.catalog.choices(bound, spec.label_attribute)
     except ItopApiError as exc:
         if exc.code != CODE_INTERNAL_ERROR:
             raise

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.intercom.errors import IntercomError, IntercomNotFound
 from itop_intercom.intercom.payloads import Conversation
 from itop_intercom.itop.client import ItopObject
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import NotConfigured, Services
 from itop_intercom.sync import jobs
 from itop_intercom.sync.history import plan_history
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.inbox.history")
 
@@ -81,7 +84,7 @@ async def copy(ctx: ScreenContext, ticket: ItopObject) -> HistoryResult:
         return HistoryResult(planned)
     try:
         await jobs.enqueue(
-            ctx.services.engine,
+            ctx.services.db,
             COPY_HISTORY_JOB,
             {
                 "workspace_id": ctx.workspace.id,
@@ -94,7 +97,6 @@ async def copy(ctx: ScreenContext, ticket: ItopObject) -> HistoryResult:
     return HistoryResult(planned, failed=True)
 
 
-@jobs.register(COPY_HISTORY_JOB)
 async def copy_later(services: Services, payload: dict[str, Any]) -> None:
     workspace = services.settings.workspace(str(payload["workspace_id"]))
     if workspace is None:

@@ -10,12 +10,13 @@ Pause / Resume write the sync flags, update the cache with what they wrote, and 
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 from itop_intercom.inbox import home_data
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.home_cache import HomeView
 from itop_intercom.inbox.person import PersonMatch, who
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.links import LinkedTickets
 
@@ -39,18 +40,14 @@ async def render(ctx: ScreenContext) -> Canvas:
     return build(ctx, shown.linked, shown.match, shown.ongoing)
 
 
-@action("home")
-@action("retry")
 async def show(ctx: ScreenContext, _arg: str) -> Canvas:
     return await render(ctx)
 
 
-@action("home:pause")
 async def pause(ctx: ScreenContext, _arg: str) -> Canvas:
     return await _set_sync(ctx, False)
 
 
-@action("home:resume")
 async def resume(ctx: ScreenContext, _arg: str) -> Canvas:
     return await _set_sync(ctx, True)
 
@@ -131,3 +128,12 @@ def _person_line(ctx: ScreenContext, match: PersonMatch) -> ck.Component | None:
         title = t("home.person_ambiguous", count=len(match.candidates), email=match.email)
         return ck.list_([ck.list_item("home:person", title, subtitle=t("home.choose_person"))])
     return None
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("home", show),
+    ("retry", show),
+    ("home:pause", pause),
+    ("home:resume", resume),
+)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from itop_intercom.inbox.home_cache import HomeView
 from itop_intercom.inbox.person import (
@@ -36,7 +37,9 @@ from itop_intercom.inbox.person import (
 from itop_intercom.itop.links import LinkedTickets
 from itop_intercom.itop.overview import overview
 from itop_intercom.itop.people import Person
-from itop_intercom.runtime import Services
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 #: Linked tickets Home reads when it must count them separately (it shows "30+" beyond).
 LINKED_CAP = 30
@@ -59,11 +62,11 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
     if ref is not None:
         match = PersonMatch("found", person_ref=ref)
         ongoing_query = tickets.ongoing_query(ref[1])
-        known = person_for_ref(services.itop, ref)  # its name, read at the same time
+        known = person_for_ref(services, ref)  # its name, read at the same time
     elif not who.email:
         match = PersonMatch("no_email")
     else:
-        recent = recent_persons_for_email(services.itop, who.email)
+        recent = recent_persons_for_email(services, who.email)
         if recent is not None:
             match = match_for_email(recent, who.email)
             if match.person_id is not None:
@@ -71,7 +74,7 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
         else:
             match = PersonMatch("none", email=who.email)  # replaced once the persons are read
             ongoing_query = tickets.ongoing_by_email_query(who.email)
-            persons = persons_for_email(services.itop, who.email)
+            persons = persons_for_email(services, who.email)
     queries = [q for q in (branch.query, ongoing_query) if q is not None]
     fields = (tickets.attr("caller_id"), tickets.attr("status"), *branch.fields)
     found, candidates, person = await asyncio.gather(

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import html
+from typing import Final
 
 from itop_intercom.inbox import detail, messages
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.labels import ticket_ref
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.ticket_urls import backoffice_url
 
 
-@action("link")
 async def link(ctx: ScreenContext, argument: str) -> Canvas:
     return await _link(ctx, argument, confirmed=False)
 
 
-@action("relink")
 async def relink(ctx: ScreenContext, argument: str) -> Canvas:
     return await _link(ctx, argument, confirmed=True)
 
@@ -113,3 +112,10 @@ def _done(ctx: ScreenContext, ticket: ItopObject, message: str, *, note_posted: 
         components.append(ck.text(t("link.note_later"), style="muted"))
     components.append(ck.submit_button("home", t("common.done")))
     return ck.canvas(components, {"screen": "link_done", "ticket": ticket.id})
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("link", link),
+    ("relink", relink),
+)

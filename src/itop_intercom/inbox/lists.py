@@ -8,14 +8,14 @@ whose Back button returns to the same page (kept in stored_data).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.detail import looks_like_html
 from itop_intercom.inbox.labels import ticket_ref, value_label
 from itop_intercom.inbox.person import resolve
 from itop_intercom.inbox.plain import html_to_text, one_line
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.client import ItopObject
 
@@ -32,12 +32,10 @@ def _page_number(argument: str) -> int:
         return 1
 
 
-@action("home:linked")
 async def linked_first(ctx: ScreenContext, _arg: str) -> Canvas:
     return await linked(ctx, "1")
 
 
-@action("list:linked")
 async def linked(ctx: ScreenContext, argument: str) -> Canvas:
     page = _page_number(argument)
     store = await ctx.services.link_store()
@@ -47,12 +45,10 @@ async def linked(ctx: ScreenContext, argument: str) -> Canvas:
     return build(ctx, "linked", tickets, result.total, page, paused=paused)
 
 
-@action("home:ongoing")
 async def ongoing_first(ctx: ScreenContext, _arg: str) -> Canvas:
     return await ongoing(ctx, "1")
 
 
-@action("list:ongoing")
 async def ongoing(ctx: ScreenContext, argument: str) -> Canvas:
     page = _page_number(argument)
     match = await resolve(ctx)  # the person Home just showed; the list is read from iTop
@@ -108,3 +104,12 @@ def build(
             )
     components.append(ck.submit_button("home", t("common.back"), style="secondary"))
     return ck.canvas(components, {"screen": "list", "back": f"list:{kind}:{page}"})
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("home:linked", linked_first),
+    ("list:linked", linked),
+    ("home:ongoing", ongoing_first),
+    ("list:ongoing", ongoing),
+)

@@ -3,7 +3,7 @@
 The iTop side of a screen has already happened when these are posted, so a failure here must
 not undo or hide it: the canvas says the message is late, and a background job posts it later
 (`post_later`). Requests from the preview page never reach Intercom: their messages are kept in
-`PREVIEW_OUTBOX`, which the page shows.
+the service's `preview_outbox`, which the page shows.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Literal
 
+from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox import background
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.intercom.errors import IntercomError, IntercomUnavailable
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import NotConfigured
 
 log = get_logger("itop_intercom.inbox.messages")
 
@@ -32,7 +32,8 @@ class OutboxMessage:
 
 
 class PreviewOutbox:
-    """The messages the app would have posted, per (workspace, conversation), newest last."""
+    """The messages the app would have posted, per (workspace, conversation), newest last (one
+    per service instance, `Services.preview_outbox`)."""
 
     def __init__(self, keep: int = 50) -> None:
         self._messages: dict[tuple[str, str], deque[OutboxMessage]] = defaultdict(
@@ -49,9 +50,6 @@ class PreviewOutbox:
         self._messages.pop((workspace_id, conversation_id), None)
 
 
-PREVIEW_OUTBOX = PreviewOutbox()
-
-
 async def post(ctx: ScreenContext, message_type: MessageType, body: str, *, marker: str) -> bool:
     """Post now; when Intercom fails, schedule a background retry. True when posted now.
 
@@ -63,7 +61,7 @@ async def post(ctx: ScreenContext, message_type: MessageType, body: str, *, mark
         log.warning("no admin in the canvas request: message not posted")
         return False
     if ctx.preview:
-        PREVIEW_OUTBOX.add(
+        ctx.services.preview_outbox.add(
             ctx.workspace.id, ctx.conversation_id, OutboxMessage(message_type, body, admin_id)
         )
         return True

@@ -9,19 +9,20 @@ the conversation.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.inbox.context import ScreenContext
-from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
 from itop_intercom.store.tables import conversation_people
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 #: How long a look-up of persons is reused. An agent's clicks (Home, then a list or the form)
 #: come seconds apart and need the same person; a person created in iTop meanwhile shows up
@@ -29,31 +30,34 @@ from itop_intercom.store.tables import conversation_people
 PERSON_CACHE_SECONDS = 30.0
 
 _T = TypeVar("_T")
-_caches: weakref.WeakKeyDictionary[ItopClient, dict[tuple[str, ...], tuple[float, object]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
-def _peek(client: ItopClient, key: tuple[str, ...]) -> object | None:
-    hit = _caches.get(client, {}).get(key)
-    if hit is not None and time.monotonic() - hit[0] < PERSON_CACHE_SECONDS:
-        return hit[1]
-    return None
+class PersonLookups:
+    """Recent look-ups of persons in iTop, reused for `PERSON_CACHE_SECONDS` (one per service
+    instance, `Services.person_lookups`)."""
 
+    def __init__(self, ttl: float = PERSON_CACHE_SECONDS, max_entries: int = 1000) -> None:
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._cache: dict[tuple[str, ...], tuple[float, object]] = {}
 
-async def _cached(
-    client: ItopClient, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]
-) -> _T:
-    cache = _caches.setdefault(client, {})
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and now - hit[0] < PERSON_CACHE_SECONDS:
-        return hit[1]  # type: ignore[return-value]
-    value = await load()
-    if len(cache) > 1000:
-        cache.clear()
-    cache[key] = (now, value)
-    return value
+    def peek(self, key: tuple[str, ...]) -> object | None:
+        """A recent look-up's value without loading (None: none recent)."""
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        return None
+
+    async def get(self, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]) -> _T:
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]  # type: ignore[return-value]
+        value = await load()
+        if len(self._cache) > self._max_entries:
+            self._cache.clear()
+        self._cache[key] = (now, value)
+        return value
 
 
 MatchKind = Literal["found", "none", "ambiguous", "no_email"]
@@ -152,21 +156,44 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
     if quick is not None and quick.person_ref is not None:
         if not load:
             return quick
-        person = await person_for_ref(ctx.services.itop, quick.person_ref)
+        person = await person_for_ref(ctx.services, quick.person_ref)
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
     email = contact_email(ctx)
     if not email:
         return PersonMatch("no_email")
-    return match_for_email(await persons_for_email(ctx.services.itop, email), email)
+    return match_for_email(await persons_for_email(ctx.services, email), email)
 
 
-async def person_for_ref(client: ItopClient, ref: tuple[str, int]) -> Person | None:
+async def person_for_ref(services: Services, ref: tuple[str, int]) -> Person | None:
     """The person with this (class, id), from the recent look-ups or from iTop."""
+    client = services.itop
     class_, person_id = ref
-    return await _cached(
-        client, ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
+    return await services.person_lookups.get(
+        ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
     )
+
+
+async def persons_for_email(services: Services, email: str) -> list[Person]:
+    """Active persons with this email, from the recent look-ups or from iTop."""
+    client = services.itop
+    return await services.person_lookups.get(
+        ("email", email.lower()), lambda: persons_by_email(client, email)
+    )
+
+
+def recent_persons_for_email(services: Services, email: str) -> list[Person] | None:
+    """The persons of a recent look-up of this email, without asking iTop (None: unknown)."""
+    hit = services.person_lookups.peek(("email", email.lower()))
+    return list(hit) if isinstance(hit, list) else None
+
+
+def match_for_email(candidates: list[Person], email: str) -> PersonMatch:
+    if len(candidates) == 1:
+        return PersonMatch("found", person=candidates[0], email=email)
+    if not candidates:
+        return PersonMatch("none", email=email)
+    return PersonMatch("ambiguous", candidates=candidates, email=email)
 
 
 def contact_email(ctx: ScreenContext) -> str:
@@ -189,22 +216,3 @@ class Who:
 
 def who(ctx: ScreenContext) -> Who:
     return Who(_from_custom_attributes(ctx), contact_email(ctx))
-
-
-async def persons_for_email(client: ItopClient, email: str) -> list[Person]:
-    """Active persons with this email, from the recent look-ups or from iTop."""
-    return await _cached(client, ("email", email.lower()), lambda: persons_by_email(client, email))
-
-
-def recent_persons_for_email(client: ItopClient, email: str) -> list[Person] | None:
-    """The persons of a recent look-up of this email, without asking iTop (None: unknown)."""
-    hit = _peek(client, ("email", email.lower()))
-    return list(hit) if isinstance(hit, list) else None
-
-
-def match_for_email(candidates: list[Person], email: str) -> PersonMatch:
-    if len(candidates) == 1:
-        return PersonMatch("found", person=candidates[0], email=email)
-    if not candidates:
-        return PersonMatch("none", email=email)
-    return PersonMatch("ambiguous", candidates=candidates, email=email)

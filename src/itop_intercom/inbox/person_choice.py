@@ -8,10 +8,12 @@ ticket by its reference to link it (see `find`).
 
 from __future__ import annotations
 
+from typing import Final
+
 from itop_intercom.inbox.context import Canvas, ScreenContext
 from itop_intercom.inbox.home import render as render_home
 from itop_intercom.inbox.person import remember_choice, resolve
-from itop_intercom.inbox.registry import action
+from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.itop.people import Person
 
@@ -20,7 +22,6 @@ def person_id_of(person: Person) -> str:
     return f"person:{person.class_}-{person.id}"
 
 
-@action("home:person")
 async def choose(ctx: ScreenContext, _arg: str) -> Canvas:
     match = await resolve(ctx)
     if match.kind != "ambiguous":
@@ -46,7 +47,6 @@ async def choose(ctx: ScreenContext, _arg: str) -> Canvas:
     )
 
 
-@action("person")
 async def chosen(ctx: ScreenContext, argument: str) -> Canvas:
     class_, _, raw_id = argument.partition("-")
     if class_.isidentifier() and raw_id.isdigit() and len(raw_id) <= 12:
@@ -54,7 +54,6 @@ async def chosen(ctx: ScreenContext, argument: str) -> Canvas:
     return await render_home(ctx)
 
 
-@action("home:noperson")
 async def no_person(ctx: ScreenContext, _arg: str) -> Canvas:
     return no_person_canvas(ctx)
 
@@ -83,3 +82,11 @@ def no_person_canvas(ctx: ScreenContext, *, error: str | None = None) -> Canvas:
         components.append(ck.text(error, style="error"))
     components.append(ck.submit_button("home", t("common.back"), style="secondary"))
     return ck.canvas(components, {"screen": "noperson"})
+
+
+#: The component ids this screen answers (see `registry`).
+ACTIONS: Final[tuple[tuple[str, Handler], ...]] = (
+    ("home:person", choose),
+    ("person", chosen),
+    ("home:noperson", no_person),
+)

@@ -2,36 +2,33 @@
 
 A component id is `action` or `action:argument` (the argument is what follows the last `:`),
 so one handler serves every ticket, page or person: `ticket:42` → handler `ticket`, argument
-`42`; `list:linked:2` → handler `list:linked`, argument `2`. Screen modules register their
-handlers with `@action(name)`; `dispatch` imports them all.
+`42`; `list:linked:2` → handler `list:linked`, argument `2`. Each screen module lists the
+actions it answers in its `ACTIONS`; `inbox.actions` gathers them into the table the
+composition root gives every service instance (`Services.actions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from itop_intercom.inbox.context import Canvas, ScreenContext
 
 Handler = Callable[[ScreenContext, str], Awaitable[Canvas]]
 
-ACTIONS: dict[str, Handler] = {}
 
+class ActionTable:
+    def __init__(self, actions: Iterable[tuple[str, Handler]]) -> None:
+        self._handlers: dict[str, Handler] = {}
+        for name, handler in actions:
+            if name in self._handlers and self._handlers[name] is not handler:
+                raise ValueError(f"action {name!r} is registered twice")
+            self._handlers[name] = handler
 
-def action(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        if name in ACTIONS and ACTIONS[name] is not handler:
-            raise ValueError(f"action {name!r} is registered twice")
-        ACTIONS[name] = handler
-        return handler
-
-    return register
-
-
-def resolve(component_id: str) -> tuple[Handler, str] | None:
-    """The handler and argument of a component id, or None when nothing handles it."""
-    if component_id in ACTIONS:
-        return ACTIONS[component_id], ""
-    name, _, argument = component_id.rpartition(":")
-    if name in ACTIONS:
-        return ACTIONS[name], argument
-    return None
+    def resolve(self, component_id: str) -> tuple[Handler, str] | None:
+        """The handler and argument of a component id, or None when nothing handles it."""
+        if component_id in self._handlers:
+            return self._handlers[component_id], ""
+        name, _, argument = component_id.rpartition(":")
+        if name in self._handlers:
+            return self._handlers[name], argument
+        return None

@@ -12,17 +12,20 @@ cold.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox import home_data
 from itop_intercom.inbox.person import Who, ref_from_attributes
 from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.intercom.payloads import Contact
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import NotConfigured, Services
 from itop_intercom.settings.model import ResolvedWorkspace
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.inbox.warmup")
 

@@ -13,30 +13,31 @@ use for conversation links. The PHP extension always wrote `app.intercom.com`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import quote
 
 from itop_intercom.settings.model import Region
 
-REST_BASE_URLS: Final[dict[Region, str]] = {
+REST_BASE_URLS: Final[Mapping[Region, str]] = {
     "us": "https://api.intercom.io",
     "eu": "https://api.eu.intercom.io",
     "au": "https://api.au.intercom.io",
 }
 
-MESSENGER_API_BASES: Final[dict[Region, str]] = {
+MESSENGER_API_BASES: Final[Mapping[Region, str]] = {
     "us": "https://api-iam.intercom.io",
     "eu": "https://api-iam.eu.intercom.io",
     "au": "https://api-iam.au.intercom.io",
 }
 
-APP_BASE_URLS: Final[dict[Region, str]] = {
+APP_BASE_URLS: Final[Mapping[Region, str]] = {
     "us": "https://app.intercom.com",
     "eu": "https://app.eu.intercom.com",
     "au": "https://app.au.intercom.com",
 }
 
-_REGION_NAMES: Final[dict[str, Region]] = {
+_REGION_NAMES: Final[Mapping[str, Region]] = {
     "us": "us",
     "usa": "us",
     "united states": "us",

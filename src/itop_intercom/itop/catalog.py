@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from dataclasses import dataclass
 
 from itop_intercom.itop import oql
@@ -30,6 +29,8 @@ class Choices:
 
 
 class Catalog:
+    """The cached choices of one iTop (one per service instance, `Services.catalog`)."""
+
     def __init__(self, client: ItopClient, *, ttl: float = 60.0, max_entries: int = 256) -> None:
         self._client = client
         self._ttl = ttl
@@ -79,15 +80,3 @@ def _selected_class(query: str) -> str:
     words = query.split()
     class_ = words[1] if len(words) > 1 else ""
     return oql.identifier(class_)
-
-
-_CATALOGS: weakref.WeakKeyDictionary[ItopClient, Catalog] = weakref.WeakKeyDictionary()
-
-
-def catalog_for(client: ItopClient) -> Catalog:
-    """The catalog of one iTop client (one per service instance)."""
-    catalog = _CATALOGS.get(client)
-    if catalog is None:
-        catalog = Catalog(client)
-        _CATALOGS[client] = catalog
-    return catalog

@@ -6,12 +6,13 @@ KeyError in the tests rather than an English phrase in a French Inbox.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from itop_intercom.locale.en import TEXTS as EN
 from itop_intercom.locale.fr import TEXTS as FR
 
-CATALOGS: dict[str, dict[str, str]] = {"en": EN, "fr": FR}
+CATALOGS: Final[Mapping[str, Mapping[str, str]]] = {"en": EN, "fr": FR}
 
 
 class Texts:

@@ -1,6 +1,9 @@
 """English texts."""
 
-TEXTS: dict[str, str] = {
+from collections.abc import Mapping
+from typing import Final
+
+TEXTS: Final[Mapping[str, str]] = {
     "app.title": "iTop",
     # Common
     "common.back": "Back",

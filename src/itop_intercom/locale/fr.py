@@ -1,6 +1,9 @@
 """Textes en français."""
 
-TEXTS: dict[str, str] = {
+from collections.abc import Mapping
+from typing import Final
+
+TEXTS: Final[Mapping[str, str]] = {
     "app.title": "iTop",
     # Commun
     "common.back": "Retour",

@@ -28,9 +28,9 @@ import re
 import socket
 import ssl
 import textwrap
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TextIO, TypeVar
+from typing import Any, Final, Literal, TextIO, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -61,7 +61,7 @@ from itop_intercom.settings.model import Region, Settings
 Status = Literal["ok", "warn", "fail", "skip"]
 
 #: The setup steps of DESIGN §2, as the report names them.
-STEPS: dict[str, str] = {
+STEPS: Final[Mapping[str, str]] = {
     "1": "iTop token user",
     "2": "Intercom app",
     "3": "Client secret",
@@ -70,7 +70,7 @@ STEPS: dict[str, str] = {
     "6": "Module settings",
 }
 
-_LABELS: dict[str, str] = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
+_LABELS: Final[Mapping[str, str]] = {"ok": "OK", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
 #: The logical names whose attributes hold the links when the extension's datamodel is installed.
 INTERCOM_FIELDS = ("intercom_ref", "intercom_url", "intercom_sync_activated")

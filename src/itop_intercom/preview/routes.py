@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -24,13 +24,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from itop_intercom.inbox.context import PREVIEW_KEY
-from itop_intercom.inbox.messages import PREVIEW_OUTBOX
 from itop_intercom.intercom.signatures import CANVAS_SIGNATURE_HEADER, canvas_signature
 from itop_intercom.locale import CATALOGS, Texts
 from itop_intercom.logs import get_logger
 from itop_intercom.preview.samples import SAMPLES, sample
-from itop_intercom.runtime import Services
 from itop_intercom.urls import INITIALIZE_PATH, SUBMIT_PATH
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.preview")
 
@@ -129,7 +130,7 @@ def register(app: FastAPI, services: Services) -> None:
         signature = canvas_signature(raw, workspace.client_secret.get_secret_value())
         path = SUBMIT_PATH if click.component_id is not None else INITIALIZE_PATH
         if click.component_id is None:
-            PREVIEW_OUTBOX.clear(click.workspace_id, click.conversation_id)
+            services.preview_outbox.clear(click.workspace_id, click.conversation_id)
         transport = httpx.ASGITransport(app=request.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://preview") as http:
             answer = await http.post(
@@ -139,7 +140,7 @@ def register(app: FastAPI, services: Services) -> None:
             )
         outbox = [
             {"type": m.message_type, "body": m.body}
-            for m in PREVIEW_OUTBOX.messages(click.workspace_id, click.conversation_id)
+            for m in services.preview_outbox.messages(click.workspace_id, click.conversation_id)
         ]
         try:
             payload = answer.json()

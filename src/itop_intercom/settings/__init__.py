@@ -3,4 +3,4 @@
 from itop_intercom.settings.loader import SettingsError, load_settings
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 
-__all__ = ["ResolvedWorkspace", "Settings", "SettingsError", "load_settings"]
+__all__ = ("ResolvedWorkspace", "Settings", "SettingsError", "load_settings")

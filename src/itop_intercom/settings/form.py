@@ -15,7 +15,8 @@ choosing one of them re-renders the form so that the dependent choices follow.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -103,7 +104,7 @@ def default_fields() -> dict[str, FormFieldSettings]:
     }
 
 
-DEFAULT_FORM_ATTRIBUTES = [
+DEFAULT_FORM_ATTRIBUTES: Final[Sequence[str]] = [
     "title",
     "description",
     "urgency",

@@ -20,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Final, Literal, TextIO
 
 import tomli_w
 
@@ -40,14 +41,17 @@ SECRETS_MODES: tuple[SecretsMode, ...] = ("inline", "files", "omit")
 LegacyForm = Literal["php", "xml"]
 
 #: Environment variables that override the secrets of the `[intercom]` table.
-SECRET_ENV_VARS = {
+SECRET_ENV_VARS: Final[Mapping[str, str]] = {
     "client_secret": "ITOP_INTERCOM_INTERCOM__CLIENT_SECRET",
     "access_token": "ITOP_INTERCOM_INTERCOM__ACCESS_TOKEN",
 }
-_SECRET_LABELS = {"client_secret": "client secret", "access_token": "access token"}
+_SECRET_LABELS: Final[Mapping[str, str]] = {
+    "client_secret": "client secret",
+    "access_token": "access token",
+}
 
 #: iTop's URL maker classes (compared case-insensitively, as PHP compares class names).
-_URL_MAKERS = {
+_URL_MAKERS: Final[Mapping[str, str]] = {
     "itopportalviewurlmaker": "itop-portal",
     "itopportalediturlmaker": "itop-portal",
     "itopstandardurlmaker": "backoffice",
@@ -80,10 +84,10 @@ class _Map:
     allowed_keys: frozenset[str] | None = None
 
 
-_Spec = dict[str, "_Spec"] | _Leaf | _Map
+_Spec = Mapping[str, "_Spec"] | _Leaf | _Map
 
 #: The extension's settings (DESIGN §3.1) and where each one goes in our settings.
-_SCHEMA: dict[str, _Spec] = {
+_SCHEMA: Final[Mapping[str, _Spec]] = {
     "workspaces": _Map(("workspaces",), {"scope": _Leaf("str", ("scope",))}),
     "sync_app": {
         "client_secret": _Leaf("secret", ("client_secret",)),
@@ -241,7 +245,7 @@ def _walk_key(
     written = (*written, f"'{key}'")
     parts = key.split(".")
     for part in parts:
-        if isinstance(spec, dict) and part in spec:
+        if isinstance(spec, Mapping) and part in spec:
             spec = spec[part]
         elif (
             isinstance(spec, _Map)
@@ -410,7 +414,9 @@ def _schema_targets(spec: _Spec, prefix: tuple[str, ...] = ()) -> list[tuple[str
 
 
 #: Our keys in the order of DESIGN §3.1, so that the file reads like the extension's docs.
-_KEY_ORDER = {target: index for index, target in enumerate(_schema_targets(_SCHEMA))}
+_KEY_ORDER: Final[Mapping[tuple[str, ...], int]] = {
+    target: index for index, target in enumerate(_schema_targets(_SCHEMA))
+}
 
 
 def _ordered(section: str, table: Any) -> Any:

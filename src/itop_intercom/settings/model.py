@@ -9,8 +9,9 @@ never shows them; they may come from the TOML file, the environment or a `*_file
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -34,7 +35,7 @@ Region = Literal["us", "eu", "au"]
 Language = Literal["en", "fr"]
 
 #: The extension's defaults for `sync_app.ticket.attributes_mapping`.
-DEFAULT_ATTRIBUTES_MAPPING: dict[str, str] = {
+DEFAULT_ATTRIBUTES_MAPPING: Final[Mapping[str, str]] = {
     "org_id": "org_id",
     "caller_id": "caller_id",
     "status": "status",

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 DEFAULT_MODULE = "combodo-intercom-integration"
 SETTINGS_VARIABLE = "MyModuleSettings"
@@ -89,7 +90,7 @@ _OPEN_TAG = re.compile(r"<\?php\b|<\?=|<\?(?=\s)", re.IGNORECASE)
 # Constants are worth naming in a message; other bare words might be a pasted secret.
 _CONSTANT_LIKE = re.compile(r"\\?[A-Z_][A-Z0-9_]*")
 _PUNCTUATION = ("=>", "::", "->", "??", "**", "...")
-_SIMPLE_ESCAPES = {
+_SIMPLE_ESCAPES: Final[Mapping[str, str]] = {
     "n": "\n",
     "t": "\t",
     "r": "\r",
@@ -314,7 +315,7 @@ def _describe(token: _Token) -> str:
     return f"a {token.kind.value}" if token.kind is not _Kind.EOF else "the end of the file"
 
 
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_OPENERS: Final[Mapping[str, str]] = {"(": ")", "[": "]", "{": "}"}
 
 
 class _Parser:

@@ -38,7 +38,7 @@ import defusedxml.sax
 from itop_intercom.settings.php_array import DEFAULT_MODULE, LegacyFormatError
 
 #: `_delta` values under which a `<parameters>` element carries settings.
-_DEFINING_DELTAS = {"", "define", "redefine", "force", "define_if_not_exists", "merge"}
+_DEFINING_DELTAS = frozenset({"", "define", "redefine", "force", "define_if_not_exists", "merge"})
 
 
 @dataclass

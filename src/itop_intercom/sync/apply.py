@@ -20,20 +20,23 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from itop_intercom.errors import NotConfigured
 from itop_intercom.intercom.errors import IntercomError, IntercomTooLarge
 from itop_intercom.itop import oql
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import NotConfigured, Services
 from itop_intercom.settings.model import Region
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.sync import entries, queue
 from itop_intercom.sync.authors import AuthorDirectory
 from itop_intercom.sync.queue import Delivery
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.apply")
 
@@ -139,7 +142,7 @@ async def _write_entry(
     if author.user_id == 0:
         item["user_login"] = author.label
     if not await queue.start_step(
-        services.engine,
+        services.db,
         delivery,
         ctx.owner,
         ctx.lease_seconds,
@@ -202,7 +205,7 @@ async def _attachments(
         record = await _copy_attachment(ctx, delivery, index, name, attachment, finished)
         done.append(record)
         delivery.progress["attachments"] = done
-        await queue.save_progress(services.engine, delivery, finished=finished.take())
+        await queue.save_progress(services.db, delivery, finished=finished.take())
         notes.append(entries.AttachmentNote(name, "itop_id" in record, record.get("why", "")))
     return notes
 
@@ -253,7 +256,7 @@ async def _copy_attachment(
             return {"name": name, "itop_id": adopted}
     org_id = await _ticket_org(ctx, delivery)
     if not await queue.start_step(
-        services.engine, delivery, ctx.owner, ctx.lease_seconds, step, finished=finished.take()
+        services.db, delivery, ctx.owner, ctx.lease_seconds, step, finished=finished.take()
     ):
         raise LeaseLost()
     created = await services.tickets.create_attachment(

@@ -59,20 +59,19 @@ def _settings(args: argparse.Namespace, stderr: TextIO) -> Settings | None:
     return load_or_report(args.config, stderr)
 
 
-def _with_engine(
-    settings: Settings, action: Callable[[Any], Awaitable[int]], stderr: TextIO
-) -> int:
-    """Run `action(engine)` on a migrated database; report database failures as exit 2."""
+def _with_db(settings: Settings, action: Callable[[Any], Awaitable[int]], stderr: TextIO) -> int:
+    """Run `action(db)` on a migrated database; report database failures as exit 2."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from itop_intercom.store.database import Database
     from itop_intercom.store.db import create_engine, upgrade
 
     async def main() -> int:
-        engine = create_engine(settings.database_url)
+        db = Database(create_engine(settings.database_url))
         try:
-            return await action(engine)
+            return await action(db)
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     try:
         upgrade(settings.database_url)
@@ -86,18 +85,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
         return 2
-    # Job handlers register themselves when their module is imported; the app imports them all.
-    import itop_intercom.app  # noqa: F401
     from itop_intercom.logs import configure
     from itop_intercom.runtime import build_services
     from itop_intercom.store.db import upgrade
     from itop_intercom.sync.worker import Worker, run_until_signalled
 
-    configure(settings.log_level, settings.log_format)
+    services = build_services(settings)
+    configure(settings.log_level, settings.log_format, services.secret_mask)
     upgrade(settings.database_url)
 
     async def main() -> int:
-        services = build_services(settings)
         if args.once:
             try:
                 await Worker(services).run_once()
@@ -129,16 +126,14 @@ def cmd_events_list(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     if args.jobs:
-        return _with_engine(
-            settings, lambda engine: jobs_list(engine, args, sys.stdout), sys.stderr
-        )
-    return _with_engine(settings, lambda engine: events_list(engine, args, sys.stdout), sys.stderr)
+        return _with_db(settings, lambda db: jobs_list(db, args, sys.stdout), sys.stderr)
+    return _with_db(settings, lambda db: events_list(db, args, sys.stdout), sys.stderr)
 
 
-async def jobs_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
+async def jobs_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
     from itop_intercom.sync import jobs
 
-    rows = await jobs.list_jobs(engine, state=args.state, limit=max(1, args.limit))
+    rows = await jobs.list_jobs(db, state=args.state, limit=max(1, args.limit))
     if not rows:
         print("no jobs", file=out)
         return 0
@@ -156,11 +151,11 @@ async def jobs_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int:
+async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
     from itop_intercom.sync import queue
 
     rows = await queue.list_events(
-        engine, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
+        db, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
     )
     if not rows:
         print("no events", file=out)
@@ -176,7 +171,7 @@ async def events_list(engine: Any, args: argparse.Namespace, out: TextIO) -> int
                 file=out,
             )
     if args.conversation:
-        kept = await queue.kept_parts(engine, args.conversation)
+        kept = await queue.kept_parts(db, args.conversation)
         if kept:
             print(
                 f"{kept} part(s) of this conversation were kept without being applied "
@@ -190,15 +185,15 @@ def cmd_events_show(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
         return 2
-    return _with_engine(
-        settings, lambda engine: events_show(engine, args.id, sys.stdout, sys.stderr), sys.stderr
+    return _with_db(
+        settings, lambda db: events_show(db, args.id, sys.stdout, sys.stderr), sys.stderr
     )
 
 
-async def events_show(engine: Any, event_id: int, out: TextIO, err: TextIO) -> int:
+async def events_show(db: Any, event_id: int, out: TextIO, err: TextIO) -> int:
     from itop_intercom.sync import queue
 
-    event = await queue.get_event(engine, event_id)
+    event = await queue.get_event(db, event_id)
     if event is None:
         print(f"itop-intercom: no event {event_id}", file=err)
         return 1
@@ -267,17 +262,17 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     replay = jobs_replay if args.jobs else events_replay
-    return _with_engine(
+    return _with_db(
         settings,
-        lambda engine: replay(engine, args.ids, args.dead, sys.stdout, sys.stderr),
+        lambda db: replay(db, args.ids, args.dead, sys.stdout, sys.stderr),
         sys.stderr,
     )
 
 
-async def jobs_replay(engine: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
+async def jobs_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
     from itop_intercom.sync import jobs
 
-    replayed, not_found, not_dead = await jobs.replay(engine, ids, all_dead=all_dead)
+    replayed, not_found, not_dead = await jobs.replay(db, ids, all_dead=all_dead)
     for job_id in not_found:
         print(f"itop-intercom: no job {job_id}", file=err)
     for job_id, state in not_dead:
@@ -289,12 +284,10 @@ async def jobs_replay(engine: Any, ids: list[int], all_dead: bool, out: TextIO, 
     return 1 if not_found or not_dead else 0
 
 
-async def events_replay(
-    engine: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO
-) -> int:
+async def events_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, err: TextIO) -> int:
     from itop_intercom.sync import queue
 
-    result = await queue.replay(engine, ids, all_dead=all_dead)
+    result = await queue.replay(db, ids, all_dead=all_dead)
     for event_id in result.not_found:
         print(f"itop-intercom: no event {event_id}", file=err)
     for event_id, state in result.not_dead:

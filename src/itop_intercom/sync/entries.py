@@ -23,7 +23,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from itop_intercom.intercom.regions import conversation_url
@@ -52,7 +52,7 @@ _HTML_TAG = re.compile(
 )
 _TAGS = re.compile(r"<[^>]+>")
 
-_HEADERS = {
+_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {
         "public": 'Synchronised from the <a href="{url}">Intercom conversation</a>',
         "private": 'Private note synchronised from the <a href="{url}">Intercom conversation</a>',

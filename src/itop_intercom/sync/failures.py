@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from itop_intercom.errors import NotConfigured
 from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.itop.errors import (
     CODE_UNAUTHORIZED,
@@ -27,7 +28,6 @@ from itop_intercom.itop.errors import (
     ItopNotRestEndpoint,
     readable,
 )
-from itop_intercom.runtime import NotConfigured
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,14 @@ bad notification cannot make the others of its batch fail.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import conversation_parts as parts_t
-from itop_intercom.sync import signals
-from itop_intercom.sync.dbutil import write_gate
 from itop_intercom.sync.entries import HISTORY_TOPIC
 
 PartKey = tuple[str, str, str]
@@ -33,24 +30,19 @@ _Request = tuple[list[dict[str, Any]], "asyncio.Future[int]"]
 #: Rows per transaction; bounded so that one statement stays small.
 MAX_BATCH_ROWS = 500
 
-_writers: weakref.WeakKeyDictionary[sa.Engine, PartWriter] = weakref.WeakKeyDictionary()
-
-
-def writer_for(engine: AsyncEngine) -> PartWriter:
-    writer = _writers.get(engine.sync_engine)
-    if writer is None:
-        writer = PartWriter(engine)
-        _writers[engine.sync_engine] = writer
-    return writer
-
 
 def _key(row: Mapping[str, Any]) -> PartKey:
     return (str(row["workspace_id"]), str(row["conversation_id"]), str(row["part_id"]))
 
 
 class PartWriter:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    """The intake's writer of one database (one per service instance)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._engine = db.engine
+        # Built once: building the statement costs more than running it.
+        self._upsert = _build_upsert(db.engine.dialect.name)
         self._queue: list[_Request] = []
         self._drain_task: asyncio.Task[None] | None = None
 
@@ -97,7 +89,7 @@ class PartWriter:
                 else:
                     for rows, future in batch:
                         _settle(future, _count(rows, new))
-                signals.notify(self._engine)
+                self._db.wakeups.notify()
         finally:
             if conn is not None:
                 await conn.close()
@@ -118,8 +110,8 @@ class PartWriter:
         unique: dict[PartKey, dict[str, Any]] = {}
         for row in rows:  # one statement must not touch a row twice (PostgreSQL refuses it)
             unique.setdefault(_key(row), row)
-        async with write_gate(self._engine), conn.begin():
-            result = await conn.execute(_upsert(conn), list(unique.values()))
+        async with self._db.write_gate(), conn.begin():
+            result = await conn.execute(self._upsert, list(unique.values()))
             return {(r[0], r[1], r[2]) for r in result.all()}
 
 
@@ -130,22 +122,10 @@ async def _discard(conn: AsyncConnection) -> None:
         await conn.close()
 
 
-_statements: dict[str, Any] = {}
-
-
-def _upsert(conn: AsyncConnection) -> Any:
+def _build_upsert(dialect: str) -> Any:
     """Insert new parts; a part already stored by a history copy (`topic = 'history'`) becomes
     a webhook part again, to be planned for every ticket with sync on, as any webhook part.
-    Parts already received by webhook are left alone (that is the deduplication).
-
-    Built once per dialect: building it costs more than running it."""
-    statement = _statements.get(conn.dialect.name)
-    if statement is None:
-        statement = _statements[conn.dialect.name] = _build_upsert(conn.dialect.name)
-    return statement
-
-
-def _build_upsert(dialect: str) -> Any:
+    Parts already received by webhook are left alone (that is the deduplication)."""
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(parts_t)
     excluded = insert.excluded
     return insert.on_conflict_do_update(

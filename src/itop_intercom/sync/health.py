@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import TYPE_CHECKING
 
 from itop_intercom.itop.errors import ItopError
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
 from itop_intercom.sync import queue
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.health")
 
@@ -52,7 +55,7 @@ class ItopHealth:
                 delay = min(PROBE_MAX_SECONDS, delay * 2)
                 continue
             down_for = time.monotonic() - (self.down_since or time.monotonic())
-            woken = await queue.wake_retries(self._services.engine)
+            woken = await queue.wake_retries(self._services.db)
             log.info("iTop answers again; resuming", down_seconds=round(down_for, 1), woken=woken)
             self.down_since = None
             return True

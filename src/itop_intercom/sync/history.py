@@ -18,19 +18,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
 from itop_intercom.intercom.payloads import Attachment, Author, Conversation, ConversationPart
-from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts as parts_t
-from itop_intercom.sync import queue, signals
-from itop_intercom.sync.dbutil import insert_ignore, now, write_transaction
+from itop_intercom.sync import queue
+from itop_intercom.sync.dbutil import insert_ignore, now
 from itop_intercom.sync.entries import HISTORY_TOPIC, SOURCE_PART_TYPE, classify, part_seq
 from itop_intercom.sync.intake import is_ai
 from itop_intercom.sync.queue import PartRef
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 _MAX_ID = 64
 
@@ -66,11 +68,10 @@ async def plan_history(
         raise ValueError("conversation id missing or too long")
     received = datetime.now(UTC)
     rows = _rows(workspace_id, conversation, received)
-    engine = services.engine
     ticket_class = services.tickets.class_
     key = (workspace_id, conversation_id)
     t = now()
-    async with write_transaction(engine) as conn:
+    async with services.db.write_transaction() as conn:
         stored = 0
         if rows:
             result = await conn.execute(insert_ignore(conn, parts_t).returning(parts_t.c.id), rows)
@@ -115,7 +116,7 @@ async def plan_history(
         )
         await queue.add_deliveries(conn, delivery_rows)
         await queue.refresh_due(conn, [key])
-    signals.notify(engine)
+    services.db.wakeups.notify()
     return HistoryPlan(
         parts_seen=len(rows), parts_stored=stored, entries_planned=len(delivery_rows)
     )

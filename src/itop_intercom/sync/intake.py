@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from itop_intercom.intercom.payloads import Author, ConversationPart, WebhookNotification
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
 from itop_intercom.settings.model import ResolvedWorkspace
 from itop_intercom.sync import queue
 from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS, classify
-from itop_intercom.sync.groupcommit import writer_for
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.intake")
 
@@ -65,7 +66,7 @@ async def accept(
     if not rows:
         return 200, {**body, "parts": 0, "new": 0}, "empty"
     try:
-        new = await writer_for(services.engine).store(rows)
+        new = await services.part_writer.store(rows)
     except (SQLAlchemyError, OSError) as exc:
         log.error("cannot store the notification", error=type(exc).__name__)
         return 503, {"status": "unavailable", "conversation": conversation_id}, "store_failed"
@@ -166,7 +167,7 @@ def _conversation_id(data: dict[str, Any]) -> str | None:
 async def refresh_gauges(services: Services) -> None:
     """Update the queue gauges before /metrics is rendered (database-wide figures)."""
     try:
-        figures = await queue.stats(services.engine)
+        figures = await queue.stats(services.db)
     except SQLAlchemyError:
         return
     metrics = services.metrics

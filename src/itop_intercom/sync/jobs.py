@@ -4,22 +4,20 @@ For work that must survive a restart and be retried, but is not a conversation p
 posting the Intercom reply after a ticket was created from the Inbox (the screen must answer
 at once; Intercom may be slow or down).
 
-    from itop_intercom.sync import jobs
-
-    @jobs.register("intercom.reply")
     async def post_reply(services: Services, payload: dict[str, Any]) -> None:
         ...  # raise jobs.PermanentJobError("why") to give up; any other error is retried
 
-    job_id = await jobs.enqueue(services.engine, "intercom.reply", {"conversation": "123"})
+    job_id = await jobs.enqueue(services.db, "intercom.reply", {"conversation": "123"})
 
 Semantics: a job runs in one worker at a time (leased like conversations), is retried with
 exponential backoff and jitter after a transient failure (classified as for the sync: iTop and
 Intercom outages, rate limits, setup problems), and is marked dead after a permanent failure or
 once older than `sync.max_age_hours`. A worker that dies while running a job leaves it to be run
 again after the lease: handlers must be idempotent, or check before acting. Payloads are JSON.
-Handlers must be registered at import time by a module that both `serve` and `worker` import
-(the worker imports `itop_intercom.app`, hence every Inbox screen); a job whose kind has no
-handler in this process is retried later (another version of the service may know it).
+Handlers are listed in the job-handler table that the composition root (`runtime`) gives every
+service instance (`Services.job_handlers`), so `serve` and `worker` run the same ones; a job
+whose kind has no handler in this process is retried later (another version of the service may
+know it).
 """
 
 from __future__ import annotations
@@ -28,55 +26,38 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import jobs as jobs_t
-from itop_intercom.sync import signals
-from itop_intercom.sync.dbutil import now, skip_locked, write_transaction
+from itop_intercom.sync.dbutil import now, skip_locked
 from itop_intercom.sync.failures import backoff, classify
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.jobs")
 
-JobHandler = Callable[[Services, dict[str, Any]], Awaitable[None]]
-
-_handlers: dict[str, JobHandler] = {}
+#: Runs the jobs of one kind (`Services.job_handlers` maps kinds to these).
+JobHandler = Callable[["Services", dict[str, Any]], Awaitable[None]]
 
 
 class PermanentJobError(Exception):
     """Raised by a handler: this job can never succeed; mark it dead with this reason."""
 
 
-def register(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Decorator: `handler` runs the jobs of `kind`. One handler per kind."""
-
-    def decorate(handler: JobHandler) -> JobHandler:
-        existing = _handlers.get(kind)
-        if existing is not None and existing is not handler:
-            raise ValueError(f"a handler is already registered for job kind {kind!r}")
-        _handlers[kind] = handler
-        return handler
-
-    return decorate
-
-
-def handler_for(kind: str) -> JobHandler | None:
-    return _handlers.get(kind)
-
-
 async def enqueue(
-    engine: AsyncEngine, kind: str, payload: dict[str, Any], *, delay_seconds: float = 0.0
+    db: Database, kind: str, payload: dict[str, Any], *, delay_seconds: float = 0.0
 ) -> int:
     """Store a job, due after `delay_seconds`; return its id. Commits before returning."""
     if not kind or len(kind) > 64:
         raise ValueError("a job kind is 1 to 64 characters")
     json.dumps(payload)  # refuse what the JSON column could not store, here, not in the worker
     t = now()
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         result = await conn.execute(
             sa.insert(jobs_t)
             .values(
@@ -91,7 +72,7 @@ async def enqueue(
             .returning(jobs_t.c.id)
         )
         job_id = int(result.scalar_one())
-    signals.notify(engine)
+    db.wakeups.notify()
     return job_id
 
 
@@ -104,13 +85,11 @@ class ClaimedJob:
     age_from: float
 
 
-async def claim(
-    engine: AsyncEngine, owner: str, limit: int, lease_seconds: float
-) -> list[ClaimedJob]:
+async def claim(db: Database, owner: str, limit: int, lease_seconds: float) -> list[ClaimedJob]:
     if limit <= 0:
         return []
     claimed = []
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         t = now()
         free = sa.or_(jobs_t.c.lease_until.is_(None), jobs_t.c.lease_until < t)
         query = (
@@ -141,13 +120,13 @@ async def claim(
 async def run(services: Services, job: ClaimedJob, owner: str) -> str:
     """Run one claimed job and record the outcome: `done`, `retry` or `dead`."""
     sync = services.settings.sync
-    handler = handler_for(job.kind)
+    handler = services.job_handlers.get(job.kind)
     try:
         if handler is None:
             raise _NoHandler(f"no handler for job kind {job.kind!r} in this process")
         await handler(services, dict(job.payload))
     except PermanentJobError as exc:
-        await _finish(services.engine, job, owner, "dead", str(exc) or "permanent failure")
+        await _finish(services.db, job, owner, "dead", str(exc) or "permanent failure")
         log.warning("job failed for good", job=job.id, kind=job.kind, reason=str(exc))
         return "dead"
     except Exception as exc:
@@ -157,11 +136,11 @@ async def run(services: Services, job: ClaimedJob, owner: str) -> str:
         if not failure.transient or too_old:
             if too_old:
                 reason = f"gave up after {sync.max_age_hours:g} h: {reason}"
-            await _finish(services.engine, job, owner, "dead", reason)
+            await _finish(services.db, job, owner, "dead", reason)
             log.warning("job failed for good", job=job.id, kind=job.kind, reason=reason)
             return "dead"
         due = now() + backoff(job.attempts, sync.retry_base_seconds, sync.retry_max_seconds)
-        async with write_transaction(services.engine) as conn:
+        async with services.db.write_transaction() as conn:
             await conn.execute(
                 sa.update(jobs_t)
                 .where(jobs_t.c.id == job.id, jobs_t.c.lease_owner == owner)
@@ -169,7 +148,7 @@ async def run(services: Services, job: ClaimedJob, owner: str) -> str:
             )
         log.info("job will be retried", job=job.id, kind=job.kind, reason=reason)
         return "retry"
-    await _finish(services.engine, job, owner, "done", None)
+    await _finish(services.db, job, owner, "done", None)
     return "done"
 
 
@@ -178,9 +157,9 @@ class _NoHandler(Exception):
 
 
 async def _finish(
-    engine: AsyncEngine, job: ClaimedJob, owner: str, state: str, reason: str | None
+    db: Database, job: ClaimedJob, owner: str, state: str, reason: str | None
 ) -> None:
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await conn.execute(
             sa.update(jobs_t)
             .where(jobs_t.c.id == job.id)
@@ -209,9 +188,7 @@ class JobRow:
     finished_at: datetime | None
 
 
-async def list_jobs(
-    engine: AsyncEngine, *, state: str | None = None, limit: int = 50
-) -> list[JobRow]:
+async def list_jobs(db: Database, *, state: str | None = None, limit: int = 50) -> list[JobRow]:
     query = sa.select(
         jobs_t.c.id,
         jobs_t.c.kind,
@@ -225,15 +202,15 @@ async def list_jobs(
     if state is not None:
         query = query.where(jobs_t.c.state == state)
     query = query.order_by(jobs_t.c.id.desc()).limit(limit)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         return [JobRow(**dict(r._mapping)) for r in (await conn.execute(query)).all()]
 
 
 async def replay(
-    engine: AsyncEngine, ids: list[int], *, all_dead: bool = False
+    db: Database, ids: list[int], *, all_dead: bool = False
 ) -> tuple[list[int], list[int], list[tuple[int, str]]]:
     """Make dead jobs pending again with a fresh maximum age: (replayed, not found, not dead)."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         query = sa.select(jobs_t.c.id, jobs_t.c.state)
         query = (
             query.where(jobs_t.c.state == "dead") if all_dead else query.where(jobs_t.c.id.in_(ids))
@@ -257,5 +234,5 @@ async def replay(
     not_found = [] if all_dead else [i for i in ids if i not in found]
     not_dead = [(i, s) for i, s in found.items() if s != "dead"]
     if targets:
-        signals.notify(engine)
+        db.wakeups.notify()
     return targets, not_found, not_dead

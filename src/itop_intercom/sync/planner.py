@@ -19,7 +19,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,12 +28,14 @@ from itop_intercom.itop import oql
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.itop.links import belongs_to_workspace
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import queue
-from itop_intercom.sync.dbutil import now, write_transaction
+from itop_intercom.sync.dbutil import now
 from itop_intercom.sync.entries import part_seq
 from itop_intercom.sync.queue import ConversationKey, PartRef
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.planner")
 
@@ -91,7 +93,6 @@ async def synced_tickets(
 
 async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
     """Plan the parts stored since the last round; return how many parts were decided."""
-    engine = services.engine
     query = (
         sa.select(
             parts_t.c.id,
@@ -106,7 +107,7 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
         .order_by(parts_t.c.id)
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with services.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     if not rows:
         return 0
@@ -123,7 +124,7 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
     unlinked = [r.id for key, group in groups.items() if not links.get(key) for r in group]
     linked = [r for key, group in groups.items() if links.get(key) for r in group]
     # One transaction for the whole round: a few statements whatever its size.
-    async with write_transaction(engine) as conn:
+    async with services.db.write_transaction() as conn:
         await _set_plan(conn, ignored, "ignored")
         await _set_plan(conn, unlinked, "unlinked")
         decided = await _set_plan(conn, [r.id for r in linked], "planned")

@@ -26,13 +26,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from itop_intercom.store.database import Database
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.store.tables import sync_conversations as conv_t
-from itop_intercom.sync.dbutil import insert_ignore, lock_rows, now, skip_locked, write_transaction
+from itop_intercom.sync.dbutil import insert_ignore, lock_rows, now, skip_locked
 
 ConversationKey = tuple[str, str]
 
@@ -252,7 +253,7 @@ _SET_DUE = (
 
 
 async def claim_conversations(
-    engine: AsyncEngine, owner: str, limit: int, lease_seconds: float
+    db: Database, owner: str, limit: int, lease_seconds: float
 ) -> list[Claim]:
     """Lease up to `limit` due conversations that nobody holds (or whose holder went silent)."""
     if limit <= 0:
@@ -266,11 +267,11 @@ async def claim_conversations(
         .limit(limit)
     )
     # Look first without writing: an idle worker must not take the write lock every poll.
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         if (await conn.execute(query.limit(1))).first() is None:
             return []
     claims = []
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         for row in (await conn.execute(skip_locked(conn, query))).all():
             key = (row.workspace_id, row.conversation_id)
             result = await conn.execute(
@@ -284,7 +285,7 @@ async def claim_conversations(
 
 
 async def release(
-    engine: AsyncEngine,
+    db: Database,
     key: ConversationKey,
     owner: str,
     *,
@@ -292,14 +293,14 @@ async def release(
     finished: Sequence[Delivery] = (),
 ) -> None:
     """Record the finished deliveries, reschedule the conversation and drop its lease."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await _mark_done_rows(conn, finished)
         await refresh_due(conn, [key], not_before=not_before, release_owner=owner)
 
 
-async def renew_leases(engine: AsyncEngine, owner: str, lease_seconds: float) -> None:
+async def renew_leases(db: Database, owner: str, lease_seconds: float) -> None:
     """Heartbeat: keep every lease this worker holds (conversations and jobs)."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         until = now() + lease_seconds
         await conn.execute(
             sa.update(conv_t).where(conv_t.c.lease_owner == owner).values(lease_until=until)
@@ -311,9 +312,7 @@ async def renew_leases(engine: AsyncEngine, owner: str, lease_seconds: float) ->
         )
 
 
-async def load_pending(
-    engine: AsyncEngine, key: ConversationKey, limit: int = 200
-) -> list[Delivery]:
+async def load_pending(db: Database, key: ConversationKey, limit: int = 200) -> list[Delivery]:
     """The conversation's pending deliveries, in conversation order."""
     d, p = deliveries_t, parts_t
     query = (
@@ -352,7 +351,7 @@ async def load_pending(
         .order_by(d.c.part_created_at, d.c.part_seq, d.c.id)
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     out = []
     for r in rows:
@@ -363,7 +362,7 @@ async def load_pending(
     return out
 
 
-async def earliest_unplanned(engine: AsyncEngine, key: ConversationKey) -> int | None:
+async def earliest_unplanned(db: Database, key: ConversationKey) -> int | None:
     """Creation time of the conversation's earliest part not planned yet, if any."""
     query = sa.select(sa.func.min(parts_t.c.part_created_at)).where(
         parts_t.c.workspace_id == key[0],
@@ -371,7 +370,7 @@ async def earliest_unplanned(engine: AsyncEngine, key: ConversationKey) -> int |
         parts_t.c.plan == "new",
         parts_t.c.log.is_not(None),
     )
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         value = (await conn.execute(query)).scalar()
     return None if value is None else int(value)
 
@@ -380,7 +379,7 @@ async def earliest_unplanned(engine: AsyncEngine, key: ConversationKey) -> int |
 
 
 async def start_step(
-    engine: AsyncEngine,
+    db: Database,
     delivery: Delivery,
     owner: str,
     lease_seconds: float,
@@ -394,7 +393,7 @@ async def start_step(
     transaction; they are recorded done here, so that applying a part costs one transaction,
     not two (until then they are "started", which a recovery checks: never wrong, only
     slower)."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await _mark_done_rows(conn, finished)
         t = now()
         fenced = await conn.execute(
@@ -415,10 +414,10 @@ async def start_step(
 
 
 async def save_progress(
-    engine: AsyncEngine, delivery: Delivery, *, finished: Sequence[Delivery] = ()
+    db: Database, delivery: Delivery, *, finished: Sequence[Delivery] = ()
 ) -> None:
     """A step's outcome is known (e.g. an attachment was created): record it, clear the mark."""
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t)
@@ -428,9 +427,9 @@ async def save_progress(
     delivery.started_at, delivery.step = None, None
 
 
-async def mark_done(engine: AsyncEngine, finished: Sequence[Delivery]) -> None:
+async def mark_done(db: Database, finished: Sequence[Delivery]) -> None:
     if finished:
-        async with write_transaction(engine) as conn:
+        async with db.write_transaction() as conn:
             await _mark_done_rows(conn, finished)
 
 
@@ -452,7 +451,7 @@ async def _mark_done_rows(conn: AsyncConnection, finished: Sequence[Delivery]) -
 
 
 async def mark_dead(
-    engine: AsyncEngine,
+    db: Database,
     delivery: Delivery,
     reason: str,
     *,
@@ -464,7 +463,7 @@ async def mark_dead(
     values: dict[str, Any] = {"state": DEAD, "finished_at": now(), "last_error": reason[:2000]}
     if written is False:
         values.update(started_at=None, step=None)
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
@@ -472,7 +471,7 @@ async def mark_dead(
 
 
 async def schedule_retry(
-    engine: AsyncEngine,
+    db: Database,
     delivery: Delivery,
     due_at: float,
     reason: str,
@@ -488,7 +487,7 @@ async def schedule_retry(
     }
     if written is False:
         values.update(started_at=None, step=None)
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         await _mark_done_rows(conn, finished)
         await conn.execute(
             sa.update(deliveries_t).where(deliveries_t.c.id == delivery.id).values(**values)
@@ -496,12 +495,12 @@ async def schedule_retry(
     delivery.due_at = due_at
 
 
-async def wake_retries(engine: AsyncEngine) -> int:
+async def wake_retries(db: Database) -> int:
     """iTop is back: every delivery that failed because it was down becomes due now (other
     failures keep their backoff)."""
     d = deliveries_t
     waiting = sa.and_(d.c.state == PENDING, d.c.waiting_outage.is_(True))
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         keys = {
             (r.workspace_id, r.conversation_id)
             for r in (
@@ -537,10 +536,10 @@ class QueueStats:
     jobs_dead: int
 
 
-async def stats(engine: AsyncEngine) -> QueueStats:
+async def stats(db: Database) -> QueueStats:
     t = now()
     d = deliveries_t
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         pending, oldest = (
             await conn.execute(
                 sa.select(sa.func.count(), sa.func.min(d.c.age_from)).where(d.c.state == PENDING)
@@ -653,7 +652,7 @@ def _event(row: Any) -> EventRow:
 
 
 async def list_events(
-    engine: AsyncEngine,
+    db: Database,
     *,
     state: str | None = None,
     conversation_id: str | None = None,
@@ -666,23 +665,23 @@ async def list_events(
     if conversation_id is not None:
         query = query.where(d.c.conversation_id == conversation_id)
     query = query.order_by(d.c.id.desc()).limit(limit)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         return [_event(r) for r in (await conn.execute(query)).all()]
 
 
-async def get_event(engine: AsyncEngine, event_id: int) -> EventRow | None:
+async def get_event(db: Database, event_id: int) -> EventRow | None:
     query = _event_query().where(deliveries_t.c.id == event_id)
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         row = (await conn.execute(query)).first()
     return None if row is None else _event(row)
 
 
-async def kept_parts(engine: AsyncEngine, conversation_id: str) -> int:
+async def kept_parts(db: Database, conversation_id: str) -> int:
     """Parts of the conversation stored but not applied (no ticket had sync on)."""
     query = sa.select(sa.func.count()).where(
         parts_t.c.conversation_id == conversation_id, parts_t.c.plan == "unlinked"
     )
-    async with engine.connect() as conn:
+    async with db.engine.connect() as conn:
         return int((await conn.execute(query)).scalar_one())
 
 
@@ -693,16 +692,14 @@ class ReplayResult:
     not_dead: list[tuple[int, str]]
 
 
-async def replay(
-    engine: AsyncEngine, ids: Sequence[int] = (), *, all_dead: bool = False
-) -> ReplayResult:
+async def replay(db: Database, ids: Sequence[int] = (), *, all_dead: bool = False) -> ReplayResult:
     """Make dead deliveries pending again, due now, with a fresh maximum age.
 
     A delivery whose last write may have reached iTop keeps its mark, so the replay checks the
     ticket's log before writing: replaying never duplicates an entry.
     """
     d = deliveries_t
-    async with write_transaction(engine) as conn:
+    async with db.write_transaction() as conn:
         query = sa.select(d.c.id, d.c.state, d.c.workspace_id, d.c.conversation_id)
         query = query.where(d.c.state == DEAD) if all_dead else query.where(d.c.id.in_(ids))
         found = {r.id: r for r in (await conn.execute(query)).all()}

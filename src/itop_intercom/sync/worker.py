@@ -24,18 +24,21 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
-from itop_intercom.runtime import Services
 from itop_intercom.sync import apply as apply_mod
-from itop_intercom.sync import jobs, queue, signals
+from itop_intercom.sync import jobs, queue
 from itop_intercom.sync.authors import AuthorDirectory
 from itop_intercom.sync.dbutil import now
 from itop_intercom.sync.failures import Failure, backoff, classify
 from itop_intercom.sync.health import ItopHealth
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Claim, Delivery
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.worker")
 
@@ -67,7 +70,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then finish the deliveries in hand and return."""
-        wake = signals.subscribe(self.services.engine)
+        wake = self.services.db.wakeups.subscribe()
         log.info("sync worker started", worker=self.owner)
         loops = [
             asyncio.create_task(self._planner_loop(stop, wake), name="sync-planner"),
@@ -77,7 +80,7 @@ class Worker:
         try:
             await stop.wait()
         finally:
-            signals.unsubscribe(self.services.engine, wake)
+            self.services.db.wakeups.unsubscribe(wake)
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
@@ -96,7 +99,7 @@ class Worker:
         worked = 0
         while True:
             claims = await queue.claim_conversations(
-                self.services.engine, self.owner, self.settings.concurrency, self.lease_seconds
+                self.services.db, self.owner, self.settings.concurrency, self.lease_seconds
             )
             if not claims:
                 break
@@ -104,7 +107,7 @@ class Worker:
             worked += len(claims)
             if self.health.down:
                 break
-        for job in await jobs.claim(self.services.engine, self.owner, 100, self.lease_seconds):
+        for job in await jobs.claim(self.services.db, self.owner, 100, self.lease_seconds):
             await jobs.run(self.services, job, self.owner)
             worked += 1
         return worked
@@ -176,14 +179,14 @@ class Worker:
                     waker.cancel()
 
     async def _claim_and_start(self) -> None:
-        engine = self.services.engine
+        db = self.services.db
         free = self.settings.concurrency - len(self._active)
-        for claim in await queue.claim_conversations(engine, self.owner, free, self.lease_seconds):
+        for claim in await queue.claim_conversations(db, self.owner, free, self.lease_seconds):
             task = asyncio.create_task(self._process(claim))
             self._active[claim.key] = task
             task.add_done_callback(self._forget(claim.key))
         free_jobs = JOB_CONCURRENCY - len(self._jobs)
-        for job in await jobs.claim(engine, self.owner, free_jobs, self.lease_seconds):
+        for job in await jobs.claim(db, self.owner, free_jobs, self.lease_seconds):
             job_task = asyncio.create_task(self._run_job(job))
             self._jobs.add(job_task)
             job_task.add_done_callback(self._jobs.discard)
@@ -205,22 +208,22 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds / 3)
             try:
-                await queue.renew_leases(self.services.engine, self.owner, self.lease_seconds)
+                await queue.renew_leases(self.services.db, self.owner, self.lease_seconds)
             except Exception as exc:
                 log.warning("renewing leases failed", reason=classify(exc).reason)
 
     # -- one conversation -----------------------------------------------------------------------
 
     async def _process(self, claim: Claim) -> None:
-        engine = self.services.engine
+        db = self.services.db
         key = claim.key
         not_before: float | None = None
         finished = apply_mod.Finished()
         try:
-            pending = await queue.load_pending(engine, key)
+            pending = await queue.load_pending(db, key)
             if claim.taken_over:
                 log.info("taking over a conversation from a silent worker", conversation=key[1])
-            unplanned = await queue.earliest_unplanned(engine, key)
+            unplanned = await queue.earliest_unplanned(db, key)
             for delivery in pending:
                 if unplanned is not None and unplanned <= delivery.part_created_at:
                     # An earlier part is not planned yet: wait for the planner, keep the order.
@@ -233,7 +236,7 @@ class Worker:
         except apply_mod.LeaseLost:
             log.warning("lost the lease of a conversation; stopping it", conversation=key[1])
             with contextlib.suppress(Exception):
-                await queue.mark_done(engine, finished.take())
+                await queue.mark_done(db, finished.take())
             return
         except Exception as exc:
             # Not a delivery failure (those are recorded by `_apply`): the database, or a bug.
@@ -246,7 +249,7 @@ class Worker:
             not_before = now() + max(self.settings.poll_seconds, 1.0)
         try:
             await queue.release(
-                engine, key, self.owner, not_before=not_before, finished=finished.take()
+                db, key, self.owner, not_before=not_before, finished=finished.take()
             )
         except Exception as exc:
             log.warning("releasing a conversation failed", reason=classify(exc).reason)
@@ -268,7 +271,7 @@ class Worker:
         self, delivery: Delivery, exc: Exception, finished: apply_mod.Finished
     ) -> bool:
         metrics = self.services.metrics
-        engine = self.services.engine
+        db = self.services.db
         if isinstance(exc, apply_mod.TicketGone):
             failure = Failure(False, str(exc))
         else:
@@ -284,7 +287,7 @@ class Worker:
             )
         if not failure.transient:
             await queue.mark_dead(
-                engine, delivery, failure.reason, written=written, finished=finished.take()
+                db, delivery, failure.reason, written=written, finished=finished.take()
             )
             metrics.parts_applied.labels("dead").inc()
             log.warning(
@@ -302,7 +305,7 @@ class Worker:
             max(delivery.attempts, 1), sync.retry_base_seconds, sync.retry_max_seconds
         )
         await queue.schedule_retry(
-            engine,
+            db,
             delivery,
             due,
             failure.reason,

@@ -1,10 +1,11 @@
 """A faithful in-memory fake of iTop 3.2.0's REST/JSON API (`webservices/rest.php`).
 
-It behaves like the two lab instances recorded in `shared/itop-rest/{intercom,vanilla}/*.json`
-(the "transcripts", cited below by number, e.g. 025) with the data model of
-`shared/itop-rest/datamodel/*.json`. Where the transcripts and an assumption disagree, the
-transcripts win; `tests/itop/test_fake_contract.py` replays every transcript against this fake and
-compares status, content type, code, message and the whole body (dates of "now" excepted).
+It behaves like the two lab instances recorded in `tests/data/itop-rest/{intercom,vanilla}/*.json`
+(the "transcripts", cited below by number, e.g. 025; quirks by number refer to that folder's
+README.md) with the data model of `tests/data/itop-rest/datamodel/*.json`. Where the transcripts and
+an assumption disagree, the transcripts win; `tests/itop/test_fake_contract.py` replays every
+transcript against this fake and compares status, content type, code, message and the whole body
+(dates of "now" excepted).
 
 Usage::
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -32,6 +29,7 @@ from tests.fakes.itop.datamodel import _PROFILES, _build_model
 from tests.fakes.itop.server import _COOKIE_NAMES, _Server
 from tests.fakes.itop.sessions import PhpSessions
 from tests.fakes.itop.transport import _FakeTransport
+from tests.loopback import serve_in_thread
 
 _NO_REST_USER_ID = 100
 
@@ -269,38 +267,7 @@ class FakeItop(_Server):
         Returns (base_url, stop); the REST URL is base_url + "/webservices/rest.php".
         `down` and the transport-level `fail_next` entries only apply to `transport()`.
         """
-        import uvicorn
-
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            interface="asgi3",
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="fake-itop", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the fake iTop server did not start")
-            time.sleep(0.01)
-        bound_port = sock.getsockname()[1]
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
-
-        return f"http://{host}:{bound_port}", stop
+        return serve_in_thread(self.app, name="fake-itop", host=host, port=port)
 
     # -- seed data ----------------------------------------------------------------------------
 
