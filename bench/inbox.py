@@ -44,6 +44,7 @@ import httpx
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 from tests.fakes.itop.rounds import RoundTripCounter
+from tests.fakes.signing import make_part, signed_webhook, webhook_body
 from tests.inbox.catalog import with_service_catalog
 from tests.inbox.driver import Inbox
 
@@ -204,8 +205,49 @@ async def tour(env: Environment, recorder: Recorder, round_no: int) -> None:
     inbox.contact_attributes = {"itop_contact_class": "Person", "itop_contact_id": str(person_id)}
     inbox.conversation_id = env.conversation(f"8000{round_no:04d}")
     await m("Home cold, contact's iTop id", inbox.initialize)
+    inbox.contact_attributes = {}
+    await earlier_choice(env, recorder, round_no)
+    await warmed_by_webhook(env, recorder, round_no)
     if inbox.screen == "error":
         raise RuntimeError("a screen answered an error canvas: " + inbox.text())
+
+
+async def earlier_choice(env: Environment, recorder: Recorder, round_no: int) -> None:
+    """Two persons share the email: the agent picks one, and Home counts that one's tickets."""
+    inbox = env.inbox()
+    inbox.conversation_id = env.conversation(f"7000{round_no:04d}")
+    inbox.contact_email = f"bench.twins.{round_no}@demo.com"
+    twin = env.fake_itop.add_person("Bench", f"Twin A{round_no}", inbox.contact_email)
+    env.fake_itop.add_person("Bench", f"Twin B{round_no}", inbox.contact_email)
+    await inbox.initialize()
+    await inbox.click("home:person")
+    await recorder.measure(
+        "Home cold, earlier choice", lambda: inbox.click(f"person:Person-{twin}")
+    )
+
+
+async def warmed_by_webhook(env: Environment, recorder: Recorder, round_no: int) -> None:
+    """A message arrives by webhook; the agent opens the conversation once it is warmed."""
+    email = env.people[round_no][1]
+    inbox = env.inbox()
+    inbox.conversation_id = env.conversation(f"6000{round_no:04d}")
+    inbox.contact_email = email
+    contact_id = f"bench-contact-{round_no}"
+    env.fake_intercom.add_contact(
+        {"type": "contact", "id": contact_id, "email": email, "custom_attributes": {}}
+    )
+    part = make_part(
+        f"6{round_no:05d}", "comment", "<p>Any news?</p>", 1_768_032_100, "user", email, "Bench"
+    )
+    body = webhook_body(
+        WORKSPACE, "conversation.user.replied", inbox.conversation_id, [part], contact_id=contact_id
+    )
+    raw, headers = signed_webhook(body, CLIENT_SECRET)
+    answer = await env.http.post("/intercom/webhooks", content=raw, headers=headers)
+    if answer.status_code != 200:
+        raise RuntimeError(f"webhook answered {answer.status_code}")
+    await env.services.warmups.join()
+    await recorder.measure("Home warm, after a webhook", inbox.initialize)
 
 
 async def run_tour(store: str, rounds: int) -> Recorder:

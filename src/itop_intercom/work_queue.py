@@ -29,7 +29,7 @@ class BoundedWork:
         self.dropped = 0
         self.done = 0
         self.failed = 0
-        self._queue: asyncio.Queue[tuple[Hashable, Work]] | None = None
+        self._queue: asyncio.Queue[tuple[Hashable, Work] | None] | None = None
         self._keys: set[Hashable] = set()
         self._workers: list[asyncio.Task[None]] = []
 
@@ -43,23 +43,27 @@ class BoundedWork:
         if key in self._keys:
             return False
         if self._queue is None:
-            self._queue = asyncio.Queue(self.max_pending)
+            self._queue = asyncio.Queue()
             self._workers = [
                 asyncio.create_task(self._run(), name=f"{self.name}-{n}")
                 for n in range(self.concurrency)
             ]
-        try:
-            self._queue.put_nowait((key, work))
-        except asyncio.QueueFull:
+        if self._queue.qsize() >= self.max_pending:
             self.dropped += 1
             return False
+        self._queue.put_nowait((key, work))
         self._keys.add(key)
         return True
 
     async def _run(self) -> None:
-        assert self._queue is not None
+        queue = self._queue
+        assert queue is not None
         while True:
-            key, work = await self._queue.get()
+            item = await queue.get()
+            if item is None:  # closing
+                queue.task_done()
+                return
+            key, work = item
             try:
                 await work()
                 self.done += 1
@@ -70,19 +74,31 @@ class BoundedWork:
                 log.info(f"{self.name} failed", error=type(exc).__name__)
             finally:
                 self._keys.discard(key)
-                self._queue.task_done()
+                queue.task_done()
 
     async def join(self) -> None:
         """Wait until nothing is pending (tests and benchmarks)."""
         if self._queue is not None:
             await self._queue.join()
 
-    async def aclose(self) -> None:
-        for task in self._workers:
-            task.cancel()
-        for task in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._workers = []
-        self._queue = None
+    async def aclose(self, *, grace: float = 2.0) -> None:
+        """Drop the waiting items, let the running ones finish for up to `grace` seconds
+        (cancelling one in the middle of a database call could leave its connection in use),
+        then cancel what is left."""
+        queue, workers = self._queue, self._workers
+        self._queue, self._workers = None, []
+        if queue is None:
+            return
+        while not queue.empty():
+            queue.get_nowait()
+            queue.task_done()
+        for _ in workers:
+            queue.put_nowait(None)
+        if workers:
+            _done, late = await asyncio.wait(workers, timeout=grace)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._keys.clear()
