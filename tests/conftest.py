@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from itop_intercom.app import create_app
-from itop_intercom.runtime import Services, build_services
+from itop_intercom.runtime import Services
 from itop_intercom.settings.model import Settings
 from itop_intercom.store import db as store_db
 from itop_intercom.store.tables import metadata
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
 from tests.pgtemp import temporary_postgres_database
+from tests.service import asgi_client, running_service, services_on
 
 WORKSPACE = "ws4test1"
 OTHER_WORKSPACE = "ws4test2"
@@ -140,18 +141,31 @@ def settings(make_settings: SettingsFactory) -> Settings:
 async def services(
     settings: Settings, fake_itop: FakeItop, fake_intercom: FakeIntercom
 ) -> AsyncIterator[Services]:
-    built = build_services(
-        settings,
-        itop_transport=fake_itop.transport(),
-        intercom_transport=fake_intercom.transport(),
-    )
+    built = services_on(settings, fake_itop, fake_intercom)
     yield built
     await built.aclose()
 
 
+ServiceFactory = Callable[..., AbstractAsyncContextManager[tuple[Services, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+def make_service(
+    make_settings: SettingsFactory, fake_itop: FakeItop, fake_intercom: FakeIntercom
+) -> ServiceFactory:
+    """Services on the fakes with settings overrides, and a client on their app, for tests
+    that need other settings than the `services` and `client` fixtures':
+    `async with make_service(sync={"settle_seconds": 1}) as (services, http): ...`."""
+
+    def factory(
+        **overrides: Any,
+    ) -> AbstractAsyncContextManager[tuple[Services, httpx.AsyncClient]]:
+        return running_service(make_settings(**overrides), fake_itop, fake_intercom)
+
+    return factory
+
+
 @pytest.fixture
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(services, on_shutdown_close=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as http:
+    async with asgi_client(services) as http:
         yield http

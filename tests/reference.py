@@ -49,6 +49,6 @@ def reference(relpath: str) -> Path:
     path = shared_dir() / relpath
     if not path.exists():
         if under_ci():
-            pytest.fail(missing_reference(path), pytrace=False)
+            pytest.fail(f"CI is set, so this is an error: {missing_reference(path)}", pytrace=False)
         pytest.skip(missing_reference(path))
     return path

@@ -15,6 +15,7 @@ from tests.conftest import (
     OTHER_CLIENT_SECRET,
     OTHER_WORKSPACE,
     WORKSPACE,
+    ServiceFactory,
 )
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import (
@@ -24,6 +25,7 @@ from tests.fakes.signing import (
     signed_webhook,
     webhook_body,
 )
+from tests.service import running_service
 
 AGATHA = "agatha.christie@demo.com"
 CONVERSATION = "215470926154826"
@@ -192,24 +194,12 @@ async def test_itop_down_gives_a_retry_canvas_not_an_http_error(
 
 
 async def test_slow_itop_gives_a_retry_canvas_within_the_budget(
-    make_settings: Any, fake_itop: FakeItop, fake_intercom: Any
+    make_service: ServiceFactory, fake_itop: FakeItop
 ) -> None:
-    from itop_intercom.app import create_app
-    from itop_intercom.runtime import build_services
-
-    settings = make_settings(
-        itop={"url": "http://itop.test/", "token": "admin-token", "canvas_budget_seconds": 0.2}
-    )
-    services = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
-    )
     fake_itop.latency = 1.0
-    app = create_app(services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    itop = {"url": "http://itop.test/", "token": "admin-token", "canvas_budget_seconds": 0.2}
+    async with make_service(itop=itop) as (_, http):
         response = await initialize(http)
-    await services.aclose()
     assert "iTop is taking too long to answer." in texts_of(response)
 
 
@@ -267,16 +257,8 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_lists_what_is_missing(make_settings: Any) -> None:
-    from itop_intercom.app import create_app
-    from itop_intercom.runtime import build_services
-
-    services = build_services(make_settings(itop={"url": None, "token": None}))
-    app = create_app(services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    async with running_service(make_settings(itop={"url": None, "token": None})) as (_, http):
         response = await http.get("/readyz")
-    await services.aclose()
     assert response.status_code == 503
     assert "itop.url is not set" in response.json()["problems"]
     assert "itop.token is not set" in response.json()["problems"]

@@ -25,6 +25,7 @@ from itop_intercom.logs import get_logger
 from itop_intercom.preview import routes as preview_routes
 from itop_intercom.runtime import Services
 from itop_intercom.sync import intake
+from itop_intercom.sync.back import signal as backsync_signal
 from itop_intercom.web.access_log import AccessLog, log_fields
 from itop_intercom.web.guard import Refused, VerifiedRequest, verify
 
@@ -142,6 +143,7 @@ def create_app(
 
     if settings.server.preview:
         preview_routes.register(app, services)
+    backsync_signal.register(app, services)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

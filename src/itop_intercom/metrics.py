@@ -78,6 +78,43 @@ class Metrics:
             "itop_intercom_jobs_dead", "Background jobs given up on (dead letters)", registry=r
         )
 
+        # iTop → Intercom back-sync.
+        self.backsync_polls = Counter(
+            "itop_intercom_backsync_polls",
+            "Polls of iTop's change history by outcome (changes, nothing, failed)",
+            ["outcome"],
+            registry=r,
+        )
+        self.backsync_poll_calls = Counter(
+            "itop_intercom_backsync_poll_itop_calls",
+            "iTop REST calls made by the history polls (their cost)",
+            registry=r,
+        )
+        self.backsync_posts = Counter(
+            "itop_intercom_backsync_posts",
+            "Posts to Intercom from iTop changes, by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.backsync_skipped = Counter(
+            "itop_intercom_backsync_skipped",
+            "iTop changes not posted, by reason (echo, off, not_linked, entry_missing, "
+            "workspace_unknown)",
+            ["reason"],
+            registry=r,
+        )
+        self.backsync_lag = Gauge(
+            "itop_intercom_backsync_lag_seconds",
+            "Age of the oldest iTop change not yet posted to Intercom (0: none)",
+            registry=r,
+        )
+        self.backsync_latency = Histogram(
+            "itop_intercom_backsync_post_seconds",
+            "Time from the iTop change to its post in Intercom",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
     def observe_itop(self, operation: str, outcome: str, seconds: float) -> None:
         self.itop_calls.labels(operation, outcome).inc()
         self.itop_seconds.labels(operation).observe(seconds)

@@ -33,18 +33,14 @@ from itop_intercom.inbox.registry import ActionTable
 from itop_intercom.intercom.client import IntercomClient
 from itop_intercom.itop.catalog import Catalog
 from itop_intercom.itop.client import ItopClient
-from itop_intercom.itop.links import (
-    ItopFieldLinkStore,
-    LinkStore,
-    LocalLinkStore,
-    has_link_fields,
-)
 from itop_intercom.itop.tickets import Tickets
+from itop_intercom.links import LinkStore, open_link_store
 from itop_intercom.logs import SecretMask
 from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
+from itop_intercom.sync.back.state import BacksyncState
 from itop_intercom.sync.groupcommit import PartWriter
 from itop_intercom.sync.jobs import JobHandler
 from itop_intercom.work_queue import BoundedWork
@@ -78,6 +74,7 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    backsync: BacksyncState | None = None
     home_cache: HomeCache = field(default_factory=HomeCache)
     """What Home shows, per conversation, for a minute (see `inbox.home_cache`)."""
     warmups: BoundedWork = field(
@@ -128,13 +125,8 @@ class Services:
             return self._link_store
         async with self._link_store_lock:
             if self._link_store is None:
-                choice = self.settings.ticket.link_store
-                if choice == "auto":
-                    choice = "itop" if await has_link_fields(self.itop, self.tickets) else "local"
-                self._link_store = (
-                    ItopFieldLinkStore(self.tickets)
-                    if choice == "itop"
-                    else LocalLinkStore(self.tickets, self.engine)
+                self._link_store = await open_link_store(
+                    self.settings.ticket.link_store, self.tickets, self.db
                 )
         return self._link_store
 
@@ -189,4 +181,7 @@ def build_services(
         job_handlers=job_handlers(),
         itop_transport=itop_transport,
         intercom_transport=intercom_transport,
+        backsync=BacksyncState(
+            settings.backsync.admin_cache_seconds, settings.sync.author_cache_seconds
+        ),
     )

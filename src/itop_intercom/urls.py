@@ -1,4 +1,4 @@
-"""The URLs an administrator pastes into the Intercom Developer Hub (DESIGN §2 step 5)."""
+"""The URLs an administrator pastes into the Intercom Developer Hub (setup step 5)."""
 
 from __future__ import annotations
 

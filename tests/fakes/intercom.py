@@ -107,10 +107,15 @@ class FakeIntercom:
         """Seconds by which every answer is delayed (after the request was processed)."""
         self.fail_status: int | None = None
         """When set, every call is answered with this status and an error body."""
+        self.lose_answer_next = 0
+        """The next N replies are stored, then answered 502: the post happened, the caller
+        cannot know it (a crash or a cut connection between the post and its bookkeeping)."""
 
         # State.
         self.calls: list[FakeCall] = []
         self.replies: list[dict[str, Any]] = []
+        self.state_changes: list[dict[str, Any]] = []
+        """Accepted close / open bodies, each with its `conversation_id`."""
         """Accepted reply bodies, each with the `conversation_id` it was posted to."""
         self.conversations: dict[str, dict[str, Any]] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
@@ -132,6 +137,7 @@ class FakeIntercom:
                 Route("/admins", self._list_admins, methods=["GET"]),
                 Route("/conversations/{id}", self._get_conversation, methods=["GET"]),
                 Route("/conversations/{id}/reply", self._reply, methods=["POST"]),
+                Route("/conversations/{id}/parts", self._manage, methods=["POST"]),
                 Route("/contacts/{id}", self._get_contact, methods=["GET"]),
                 Route("/_attachments/{key}/{name}", self._attachment, methods=["GET"]),
             ]
@@ -384,6 +390,32 @@ class FakeIntercom:
         parts["total_count"] = len(parts["conversation_parts"])
         conversation["updated_at"] = now
         self.replies.append({"conversation_id": conversation_id, **copy.deepcopy(body)})
+        if self.lose_answer_next > 0:
+            self.lose_answer_next -= 1
+            return JSONResponse(_error_body("bad_gateway", "Bad gateway"), status_code=502)
+        return self._ok(copy.deepcopy(conversation))
+
+    async def _manage(self, request: Request) -> Response:
+        """`POST /conversations/{id}/parts`: close or open a conversation as an admin."""
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        body = self.calls[-1].json
+        if not isinstance(body, dict) or body.get("type") != "admin":
+            return self._bad_request("parameter_invalid", "type must be admin")
+        message_type = body.get("message_type")
+        if message_type not in ("close", "open", "snoozed", "assignment"):
+            return self._bad_request("parameter_invalid", "message_type is invalid")
+        if not body.get("admin_id"):
+            return self._bad_request("parameter_not_found", "admin_id not specified")
+        conversation = self.conversations.get(request.path_params["id"])
+        if conversation is None:
+            return self._not_found()
+        if message_type in ("close", "open"):
+            conversation["state"] = "closed" if message_type == "close" else "open"
+            conversation["open"] = message_type == "open"
+        self.state_changes.append(
+            {"conversation_id": request.path_params["id"], **copy.deepcopy(body)}
+        )
         return self._ok(copy.deepcopy(conversation))
 
 

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tests.reference import DATA
 
@@ -168,6 +168,21 @@ def canvas_initialize_body(
     return body
 
 
+class CanvasContext(TypedDict, total=False):
+    """The optional parts of a Canvas Kit request's context (see `canvas_initialize_body`)."""
+
+    contact_custom_attributes: Mapping[str, Any] | None
+    admin_email: str
+    parts: Sequence[Mapping[str, Any]] | None
+    use_customer_key: bool
+    admin_id: str
+    admin_name: str
+    contact_id: str
+    contact_name: str | None
+    workspace_region: str | None
+    source_body: str | None
+
+
 def canvas_submit_body(
     workspace_id: str,
     *,
@@ -176,17 +191,9 @@ def canvas_submit_body(
     component_id: str,
     input_values: Mapping[str, Any],
     stored_data: Mapping[str, Any],
-    contact_custom_attributes: Mapping[str, Any] | None = None,
-    admin_email: str = DEFAULT_ADMIN_EMAIL,
-    parts: Sequence[Mapping[str, Any]] | None = None,
-    use_customer_key: bool = False,
-    admin_id: str = DEFAULT_ADMIN_ID,
-    admin_name: str = DEFAULT_ADMIN_NAME,
-    contact_id: str = DEFAULT_CONTACT_ID,
-    contact_name: str | None = DEFAULT_CONTACT_NAME,
-    workspace_region: str | None = "us",
     components: Sequence[Mapping[str, Any]] | None = None,
     double_wrap: bool = False,
+    **context: Unpack[CanvasContext],
 ) -> dict[str, Any]:
     """An Inbox Submit request: Initialize's context plus the click and the previous canvas.
 
@@ -194,18 +201,7 @@ def canvas_submit_body(
     2.11 schema does (`current_canvas.current_canvas`).
     """
     body = canvas_initialize_body(
-        workspace_id,
-        conversation_id=conversation_id,
-        contact_email=contact_email,
-        contact_custom_attributes=contact_custom_attributes,
-        admin_email=admin_email,
-        parts=parts,
-        use_customer_key=use_customer_key,
-        admin_id=admin_id,
-        admin_name=admin_name,
-        contact_id=contact_id,
-        contact_name=contact_name,
-        workspace_region=workspace_region,
+        workspace_id, conversation_id=conversation_id, contact_email=contact_email, **context
     )
     example = load_example("canvas_kit/submit_request.json")
     canvas = example["current_canvas"]

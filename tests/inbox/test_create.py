@@ -342,7 +342,7 @@ async def test_an_older_ticket_with_the_same_title_is_not_taken_for_the_lost_one
 ) -> None:
     store = await services.link_store()
     if store.kind != "itop":
-        pytest.skip("only the iTop link store can tell (see creation._already_created)")
+        pytest.skip("only the iTop link store can tell (see LinkStore.may_be_created_for)")
     older = fake_itop.add_ticket(title="Printer broken", caller_id=15, org_id=3, status="new")
     await _form(inbox)
     fake_itop.fail_next.append("timeout_before")  # never reached iTop

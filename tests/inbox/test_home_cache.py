@@ -5,7 +5,7 @@ from __future__ import annotations
 from itop_intercom.inbox.home_cache import HomeCache, HomeView
 from itop_intercom.inbox.person import PersonMatch
 from itop_intercom.itop.client import ItopObject
-from itop_intercom.itop.links import LinkedTicket, LinkedTickets
+from itop_intercom.links import LinkedTicket, LinkedTickets
 
 WS, CONV = "ws1", "c1"
 EMAIL_INPUTS = (None, "agatha@demo.com")

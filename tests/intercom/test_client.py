@@ -459,3 +459,13 @@ async def test_the_token_never_goes_to_the_api_host_over_plain_http() -> None:
         await client.aclose()
     assert seen[0].headers.get("Authorization") == "Bearer tok-secret-123456"
     assert "Authorization" not in seen[1].headers
+
+
+async def test_a_retry_after_header_is_honoured_over_the_reset_time() -> None:
+    import httpx as _httpx
+
+    from itop_intercom.intercom.responses import reset_wait
+
+    response = _httpx.Response(429, headers={"Retry-After": "7", "X-RateLimit-Reset": "1"})
+    assert reset_wait(response) == 7.0
+    assert reset_wait(_httpx.Response(429, headers={"Retry-After": "soon"})) == 2.0

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from itop_intercom.itop.client import ItopClient
-from tests.fakes.itop import ADMIN_TOKEN, FakeItop
-
-REST_URL = "http://itop.test/webservices/rest.php"
+from tests.fakes.itop import FakeItop
+from tests.service import client_on
 
 
 @pytest.fixture
@@ -19,5 +18,5 @@ def fake() -> FakeItop:
 
 @pytest.fixture
 async def itop(fake: FakeItop) -> AsyncIterator[ItopClient]:
-    async with ItopClient(REST_URL, ADMIN_TOKEN, version="1.4", transport=fake.transport()) as c:
+    async with client_on(fake) as c:
         yield c

@@ -319,3 +319,19 @@ def test_which_failures_may_have_reached_itop() -> None:
     assert not may_have_been_applied(ItopHttpError("not found", status_code=404))
     assert not may_have_been_applied(ItopApiError(100, "Error: refused"))
     assert not may_have_been_applied(None)
+
+
+def test_which_failures_certainly_left_itop_unchanged() -> None:
+    from itop_intercom.itop.errors import (
+        ItopApiError,
+        ItopTimeout,
+        ItopUnreachable,
+        write_not_applied,
+    )
+
+    assert write_not_applied(ItopApiError(100, "Error: refused", operation="core/update"))
+    assert write_not_applied(ItopUnreachable("refused", operation="core/create"))
+    # A failed read says nothing of a write made before it, nor does a write that timed out.
+    assert not write_not_applied(ItopApiError(100, "Error: refused", operation="core/get"))
+    assert not write_not_applied(ItopTimeout("slow", operation="core/update"))
+    assert not write_not_applied(RuntimeError("not from iTop"))

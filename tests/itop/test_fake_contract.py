@@ -72,7 +72,11 @@ def _case_files() -> list[Any]:
 #: JOIN / UNION / LIMIT, used by the Inbox's Home). Strict: once the fake learns a range, its
 #: cases pass and this marker fails them, so the range must be removed from here.
 _NOT_YET_REPLAYED: dict[range, str] = {
-    range(110, 130): "change history not in the fake yet (back-sync work)",
+    # 119 and 128 (the history refused to the agent token) are replayed; the others read a
+    # database reset right before 110 (other ids), which this harness does not rebuild yet.
+    range(110, 119): "history cases recorded on a database reset before 110",
+    range(120, 128): "history cases recorded on a database reset before 110",
+    range(129, 130): "history cases recorded on a database reset before 110",
     range(130, 141): "JOIN / UNION / LIMIT queries not in the fake yet (Inbox round-trip work)",
 }
 

@@ -13,6 +13,7 @@ from itop_intercom.itop.people import (
     users_of_person,
 )
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
+from tests.service import client_on
 
 
 async def test_person_by_email_is_case_insensitive(itop: ItopClient) -> None:
@@ -54,11 +55,6 @@ async def test_users_of_a_person_and_by_email(itop: ItopClient) -> None:
 
 
 async def test_a_non_admin_token_cannot_map_persons_to_users(fake: FakeItop) -> None:
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        AGENT_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
+    async with client_on(fake, AGENT_TOKEN) as client:
         with pytest.raises(ItopAuthError, match="permissions for reading data of class User"):
             await users_of_person(client, 7)

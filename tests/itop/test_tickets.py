@@ -12,6 +12,7 @@ from itop_intercom.itop.errors import ItopApiError, ItopAuthError
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.settings.model import Settings
 from tests.fakes.itop import AGENT_TOKEN, FakeItop
+from tests.service import client_on
 
 COMMENT = "itop-intercom test"
 
@@ -99,12 +100,7 @@ async def test_caselog_entry_for_somebody_without_account(tickets: Tickets, fake
 
 async def test_caselog_on_behalf_needs_an_administrator_token(fake: FakeItop) -> None:
     ticket = fake.add_ticket(title="T", caller_id=15, org_id=3, status="new")
-    async with ItopClient(
-        "http://itop.test/webservices/rest.php",
-        AGENT_TOKEN,
-        version="1.4",
-        transport=fake.transport(),
-    ) as client:
+    async with client_on(fake, AGENT_TOKEN) as client:
         with pytest.raises(ItopAuthError, match="Only administrators can set the user id"):
             await Tickets(client, Settings()).add_caselog_entry(
                 ticket,

@@ -13,6 +13,8 @@ import pytest
 
 from itop_intercom.ops import doctor
 from itop_intercom.ops.doctor import CheckResult, explain, render, run_checks
+from itop_intercom.ops.doctor import run as doctor_run
+from itop_intercom.ops.doctor.texts import configured_secrets, scrub
 from itop_intercom.settings.model import Settings
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, NO_REST_TOKEN, FakeItop
@@ -287,7 +289,7 @@ async def test_slow_itop_times_out_within_the_configured_timeout(run: Run, itop:
 async def test_the_itop_group_has_an_overall_deadline(
     run: Run, itop: FakeItop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(doctor, "_itop_budget", lambda settings: 0.2)
+    monkeypatch.setattr(doctor_run, "itop_budget", lambda settings: 0.2)
     itop.latency = 0.5
     results = await run()
     assert only(results, "itop.overrun").status == "fail"
@@ -389,7 +391,8 @@ async def test_token_user_not_administrator_is_blocking(run: Run) -> None:
     assert "Administrator profile" in not_admin.fix
     # The ticket checks still run: a non-admin can read tickets.
     assert only(results, "itop.class_ok").status == "ok"
-    assert failures(results) == ["itop.not_admin"]
+    # Nor may it read the change history, so nothing written in iTop would reach Intercom.
+    assert failures(results) == ["itop.not_admin", "backsync.history_denied"]
     assert report(results)[0] == 1
 
 
@@ -578,6 +581,6 @@ async def test_no_secret_in_any_output(run: Run, itop: FakeItop) -> None:
 def test_scrub_removes_a_secret_that_an_error_text_would_echo() -> None:
     settings = make_settings()
     result = CheckResult("1", f"echo {ITOP_TOKEN}", "fail", f"x{CLIENT_SECRET}y", INTERCOM_TOKEN)
-    cleaned = doctor._scrub(result, doctor._secrets(settings))
+    cleaned = scrub(result, configured_secrets(settings))
     assert_no_secret(repr(cleaned))
     assert cleaned.title == "echo [secret]"

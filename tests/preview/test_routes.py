@@ -9,13 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from itop_intercom.app import create_app
-from itop_intercom.runtime import build_services
 from tests.conftest import CLIENT_SECRET, OTHER_WORKSPACE, WORKSPACE, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.inbox import canvas_rules
 from tests.inbox.catalog import with_service_catalog
+from tests.service import running_service
 
 AGATHA = {"email": "agatha.christie@demo.com", "name": "Agatha Christie"}
 
@@ -26,17 +25,8 @@ async def preview(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FakeItop]]:
     fake_itop = with_service_catalog(FakeItop())
     settings = make_settings(server={"preview": True})
-    services = build_services(
-        settings,
-        itop_transport=fake_itop.transport(),
-        intercom_transport=fake_intercom.transport(),
-    )
-    app = create_app(services)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://service.test"
-    ) as http:
+    async with running_service(settings, fake_itop, fake_intercom) as (_, http):
         yield http, fake_itop
-    await services.aclose()
 
 
 async def _click(

@@ -11,16 +11,11 @@ from typing import Any
 
 import pytest
 
-from itop_intercom.settings.legacy_import import (
-    ImportResult,
-    LegacyImportError,
-    convert,
-    detect_form,
-    run_import,
-)
+from itop_intercom.settings.legacy_convert import ImportResult, LegacyImportError, convert
+from itop_intercom.settings.legacy_format import LegacyFormatError
+from itop_intercom.settings.legacy_import import detect_form, run_import
 from itop_intercom.settings.loader import load_settings
 from itop_intercom.settings.model import DEFAULT_ATTRIBUTES_MAPPING, Settings
-from itop_intercom.settings.php_array import LegacyFormatError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "legacy"
 PHP_EXAMPLE = EXAMPLES / "config-itop.php"

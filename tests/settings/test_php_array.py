@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from itop_intercom.settings.legacy_format import LegacyFormatError
 from itop_intercom.settings.php_array import (
-    LegacyFormatError,
     parse_php_array,
     parse_php_module_settings,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itop_intercom.settings.php_array import LegacyFormatError
+from itop_intercom.settings.legacy_format import LegacyFormatError
 from itop_intercom.settings.xml_delta import parse_xml_module_settings
 
 

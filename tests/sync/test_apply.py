@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from itop_intercom.runtime import Services
-from itop_intercom.sync import queue
+from itop_intercom.sync import events, queue
 from itop_intercom.sync.queue import Delivery
 from itop_intercom.sync.worker import Worker
-from tests.conftest import SettingsFactory
+from tests.conftest import ServiceFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import make_attachment
@@ -47,23 +47,13 @@ async def test_attachments_become_itop_attachments_listed_in_the_entry(
 
 
 async def test_an_attachment_over_the_limit_is_not_copied_and_the_entry_says_so(
-    client: httpx.AsyncClient,
-    make_settings: SettingsFactory,
+    make_service: ServiceFactory,
     fake_itop: FakeItop,
     fake_intercom: FakeIntercom,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from itop_intercom.app import create_app
-    from itop_intercom.runtime import build_services
-
-    settings = make_settings(sync={"settle_seconds": 0, "attachment_max_bytes": 10})
-    services = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(services, on_shutdown_close=False)),
-        base_url="http://s.test",
-    ) as http:
+    sync = {"settle_seconds": 0, "attachment_max_bytes": 10}
+    async with make_service(sync=sync) as (services, http):
         ticket = link_ticket(fake_itop, "c1")
         announced = fake_intercom.add_attachment("big.iso", b"x" * 100)
         hidden = fake_intercom.add_attachment("sneaky.bin", b"y" * 100, send_length=False)
@@ -82,7 +72,6 @@ async def test_an_attachment_over_the_limit_is_not_copied_and_the_entry_says_so(
         (entry,) = texts(fake_itop, ticket)
         assert "Not copied: big.iso (over the 10 bytes limit)" in entry
         assert "Not copied: sneaky.bin (over the 10 bytes limit)" in entry
-    await services.aclose()
 
 
 async def test_an_expired_attachment_link_does_not_block_the_message(
@@ -143,7 +132,7 @@ async def test_a_crash_after_creating_an_attachment_does_not_create_it_twice(
     await drain(successor)
     assert [a["filename"] for a in fake_itop.attachments(ticket)] == ["a.txt", "b.txt"]
     assert len(texts(fake_itop, ticket)) == 1
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     ids = [a.get("itop_id") for a in event.progress["attachments"]]
     assert ids == [a["id"] for a in fake_itop.attachments(ticket)]
 

@@ -9,13 +9,12 @@ import pytest
 from itop_intercom.itop.client import ItopClient
 from itop_intercom.itop.errors import ItopUnreachable
 from itop_intercom.sync.authors import AuthorDirectory, EntryAuthor
-from tests.fakes.itop import ADMIN_TOKEN, FakeItop
-
-REST_URL = "http://itop.test/webservices/rest.php"
+from tests.fakes.itop import FakeItop
+from tests.service import client_on
 
 
 def directory(fake: FakeItop, ttl: float = 600) -> tuple[AuthorDirectory, ItopClient]:
-    client = ItopClient(REST_URL, ADMIN_TOKEN, version="1.4", transport=fake.transport())
+    client = client_on(fake)
     return AuthorDirectory(lambda: client, ttl), client
 
 

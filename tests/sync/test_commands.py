@@ -9,7 +9,7 @@ import pytest
 
 from itop_intercom.cli import main
 from itop_intercom.runtime import Services
-from itop_intercom.sync import queue
+from itop_intercom.sync import events
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.worker import Worker
 from tests.conftest import CLIENT_SECRET, WORKSPACE
@@ -41,8 +41,8 @@ async def one_dead_one_done(
     await worker.ctx.authors.resolve(AGATHA_EMAIL, "Agatha", "user")
     fake_itop.fail_next = [{"code": 100, "message": "Error: description: boom"}]
     await drain(worker)
-    events = {e.part_id: e for e in await queue.list_events(services.db)}
-    return events["101"].id, events["102"].id
+    by_part = {e.part_id: e for e in await events.list_events(services.db)}
+    return by_part["101"].id, by_part["102"].id
 
 
 async def test_events_list_show_and_replay(
@@ -87,7 +87,7 @@ async def test_events_list_show_and_replay(
     assert await _run(["events", "replay", str(dead), "--config", config]) == 0
     assert "1 event(s) will be applied again" in capsys.readouterr().out
     await drain(worker)
-    assert (await queue.get_event(services.db, dead)).state == "done"  # type: ignore[union-attr]
+    assert (await events.get_event(services.db, dead)).state == "done"  # type: ignore[union-attr]
 
     assert await _run(["events", "replay", "--dead", "--config", config]) == 0
     assert "no dead events" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.itop.errors import ItopUnreachable
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
-from itop_intercom.sync.planner import plan_new_parts, synced_tickets
+from itop_intercom.sync.planner import plan_new_parts
 from tests.conftest import OTHER_WORKSPACE, WORKSPACE
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import make_part
@@ -25,9 +25,9 @@ async def test_links_of_many_conversations_cost_one_itop_call(
     linked = {f"c{i}": link_ticket(fake_itop, f"c{i}") for i in range(30)}
     link_ticket(fake_itop, "c0", sync=False)
     keys = [(WORKSPACE, f"c{i}") for i in range(40)]
-    await services.link_store()  # decides the store once (one call)
+    store = await services.link_store()  # decides the store once (one call)
     fake_itop.calls.clear()
-    found = await synced_tickets(services, keys)
+    found = await store.synced_tickets(keys)
     assert len(fake_itop.calls) == 1
     assert found[(WORKSPACE, "c0")] == [linked["c0"]]
     assert found[(WORKSPACE, "c35")] == []
@@ -109,7 +109,7 @@ async def test_same_conversation_id_in_two_workspaces_reaches_only_its_own_ticke
         intercom_url=conversation_url(OTHER_WORKSPACE, "555"),
         intercom_sync_activated="yes",
     )
-    found = await synced_tickets(services, [(WORKSPACE, "555"), (OTHER_WORKSPACE, "555")])
-    assert found == {(WORKSPACE, "555"): [mine], (OTHER_WORKSPACE, "555"): [theirs]}
     store = await services.link_store()
+    found = await store.synced_tickets([(WORKSPACE, "555"), (OTHER_WORKSPACE, "555")])
+    assert found == {(WORKSPACE, "555"): [mine], (OTHER_WORKSPACE, "555"): [theirs]}
     assert [t.ticket.id for t in (await store.linked(WORKSPACE, "555")).tickets] == [mine]

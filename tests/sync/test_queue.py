@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
-from itop_intercom.sync import queue
+from itop_intercom.sync import events, queue
 from itop_intercom.sync.planner import plan_new_parts
 from tests.conftest import WORKSPACE
 from tests.fakes.itop import FakeItop
@@ -104,6 +104,6 @@ async def test_queue_stats(
 ) -> None:
     await planned(client, services, fake_itop, n=2)
     await post_webhook(client, REPLIED, "c0", [user_part("555", "not planned yet", T0 + 9)])
-    figures = await queue.stats(services.db)
+    figures = await events.stats(services.db)
     assert (figures.pending, figures.unplanned, figures.dead) == (3, 1, 0)
     assert 0 <= figures.oldest_pending_seconds < 60

@@ -11,18 +11,18 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from itop_intercom.app import create_app
-from itop_intercom.runtime import Services, build_services
+from itop_intercom.runtime import Services
 from itop_intercom.store.tables import deliveries, sync_conversations
-from itop_intercom.sync import queue
+from itop_intercom.sync import events, queue
 from itop_intercom.sync.apply import Finished
 from itop_intercom.sync.planner import plan_new_parts
-from itop_intercom.sync.queue import Delivery
+from itop_intercom.sync.queue import Delivery, planning
 from itop_intercom.sync.worker import Worker, start_in_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ServiceFactory, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import make_attachment, make_part
+from tests.service import services_on
 from tests.sync.conftest import (
     AGATHA_EMAIL,
     T0,
@@ -105,18 +105,9 @@ async def test_plain_text_bodies_become_safe_html(
 
 
 async def test_parts_delivered_out_of_order_are_applied_in_conversation_order(
-    client: httpx.AsyncClient,
-    make_settings: SettingsFactory,
-    fake_itop: FakeItop,
-    fake_intercom: FakeIntercom,
+    make_service: ServiceFactory, fake_itop: FakeItop
 ) -> None:
-    settings = make_settings(sync={"settle_seconds": 0.5})
-    services = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
-    )
-    app = create_app(services, on_shutdown_close=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://s.test") as http:
+    async with make_service(sync={"settle_seconds": 0.5}) as (services, http):
         worker = Worker(services, owner="w")
         ticket = link_ticket(fake_itop, "c1")
         await post_webhook(http, REPLIED, "c1", [user_part("103", "three", T0 + 3)])
@@ -128,7 +119,6 @@ async def test_parts_delivered_out_of_order_are_applied_in_conversation_order(
         await asyncio.sleep(0.6)
         await drain(worker)
         assert bodies(fake_itop, ticket) == ["one", "two-a", "two-b", "three"]
-    await services.aclose()
 
 
 async def test_a_part_goes_to_every_linked_ticket_with_sync_on(
@@ -173,16 +163,9 @@ async def test_pause_and_resume(
 
 
 async def test_local_link_store_pause_and_resume(
-    make_settings: SettingsFactory, fake_itop: FakeItop, fake_intercom: FakeIntercom
+    make_service: ServiceFactory, fake_itop: FakeItop
 ) -> None:
-    settings = make_settings(ticket={"link_store": "local"})
-    services = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
-    )
-    app = create_app(services, on_shutdown_close=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://s.test"
-    ) as http:
+    async with make_service(ticket={"link_store": "local"}) as (services, http):
         worker = Worker(services, owner="w")
         store = await services.link_store()
         assert store.kind == "local"
@@ -197,24 +180,14 @@ async def test_local_link_store_pause_and_resume(
         await post_webhook(http, REPLIED, "c1", [user_part("103", "three", T0 + 2)])
         await drain(worker)
         assert bodies(fake_itop, ticket) == ["one", "three"]
-    await services.aclose()
 
 
 async def test_itop_down_then_back_loses_nothing_and_duplicates_nothing(
-    client: httpx.AsyncClient,
-    make_settings: SettingsFactory,
-    fake_itop: FakeItop,
-    fake_intercom: FakeIntercom,
+    make_service: ServiceFactory, fake_itop: FakeItop
 ) -> None:
     # A long backoff: only the recovery probe can make the retries due again quickly.
-    settings = make_settings(sync={"settle_seconds": 0, "retry_base_seconds": 600})
-    services = build_services(
-        settings, itop_transport=fake_itop.transport(), intercom_transport=fake_intercom.transport()
-    )
-    app = create_app(services, on_shutdown_close=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://s.test"
-    ) as http:
+    sync = {"settle_seconds": 0, "retry_base_seconds": 600}
+    async with make_service(sync=sync) as (services, http):
         worker = Worker(services, owner="w")
         tickets = [link_ticket(fake_itop, "c1"), link_ticket(fake_itop, "c2")]
         for conv in ("c1", "c2"):
@@ -233,7 +206,6 @@ async def test_itop_down_then_back_loses_nothing_and_duplicates_nothing(
         for ticket in tickets:
             assert bodies(fake_itop, ticket) == ["a", "b"]
         assert await delivery_states(services) == {"done": 4}
-    await services.aclose()
 
 
 async def _warm_and_fail_next_write(
@@ -257,7 +229,7 @@ async def test_a_refused_part_goes_dead_and_is_applied_once_replayed(
     await drain(worker)
     # The dead part does not hold the conversation back for good.
     assert bodies(fake_itop, ticket) == ["next one"]
-    dead = await queue.list_events(services.db, state="dead")
+    dead = await events.list_events(services.db, state="dead")
     assert len(dead) == 1
     assert dead[0].part_id == "101"
     assert dead[0].last_error == "iTop refused core/update: description: boom"
@@ -278,7 +250,7 @@ async def test_a_deleted_ticket_is_a_dead_letter_with_its_reason(
     await plan_new_parts(services)
     fake_itop.remove("UserRequest", ticket)
     await drain(worker)
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert event.state == "dead"
     assert "iTop refused core/update" in (event.last_error or "")
 
@@ -291,7 +263,7 @@ async def test_a_write_that_timed_out_after_being_applied_is_not_written_twice(
     await _warm_and_fail_next_write(services, worker, fake_itop, "timeout_after")
     await worker.run_once()
     assert bodies(fake_itop, ticket) == ["once"]  # applied, but we could not know
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert (event.state, event.step) == ("pending", "entry")
     await worker.health.probe_until_up(asyncio.Event())
     await drain(worker)
@@ -315,14 +287,15 @@ async def test_a_worker_killed_between_the_itop_write_and_its_bookkeeping(
         client, REPLIED, "c1", [user_part("101", "one", T0), user_part("102", "two", T0 + 1)]
     )
 
-    record_done = queue._mark_done_rows
+    record_done = planning.mark_done_rows
 
     async def die(conn: Any, finished: list[Delivery]) -> None:
         if finished:  # the entry of part 101 is in iTop; recording it kills the worker
             raise Crash()
         await record_done(conn, finished)
 
-    monkeypatch.setattr(queue, "_mark_done_rows", die)
+    # Marking deliveries done happens in one place (`planning.mark_done_rows`).
+    monkeypatch.setattr(planning, "mark_done_rows", die)
     with pytest.raises(Crash):
         await worker.run_once()
     monkeypatch.undo()
@@ -380,7 +353,7 @@ async def test_a_part_failing_for_longer_than_the_maximum_age_goes_dead(
     async with services.engine.begin() as conn:
         await conn.execute(sa.update(deliveries).values(age_from=time.time() - 25 * 3600))
     await drain(worker)
-    (event,) = await queue.list_events(services.db)
+    (event,) = await events.list_events(services.db)
     assert event.state == "dead"
     assert (event.last_error or "").startswith("gave up after 24 h: iTop refused core/update")
 
@@ -429,14 +402,7 @@ async def test_two_workers_on_postgresql_apply_each_part_once_and_in_order(
             part = user_part(f"{conv[1:]}{n:03d}", f"{conv}-{n}", T0 + n)
             await post_webhook(client, REPLIED, conv, [part])
     expected = 8 * len(conversations)
-    pool = [
-        build_services(
-            settings,
-            itop_transport=fake_itop.transport(),
-            intercom_transport=fake_intercom.transport(),
-        )
-        for _ in range(2)
-    ]
+    pool = [services_on(settings, fake_itop, fake_intercom) for _ in range(2)]
     applied: dict[str, int] = {}
 
     class CountingWorker(Worker):

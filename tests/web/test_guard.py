@@ -49,6 +49,10 @@ ENDPOINTS: list[tuple[str, Callable[..., bytes], Signer, str]] = [
     (SUBMIT, canvas_raw, canvas_headers, "X-Body-Signature"),
     (WEBHOOK, webhook_raw, webhook_headers, "X-Hub-Signature"),
 ]
+#: Runs a test once per signed endpoint, with its path, body builder, signer and header name.
+EACH_ENDPOINT = pytest.mark.parametrize(
+    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
+)
 
 
 async def row_counts(services: Services) -> dict[str, int]:
@@ -87,9 +91,7 @@ def bad_requests(
     ]
 
 
-@pytest.mark.parametrize(
-    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
-)
+@EACH_ENDPOINT
 async def test_bad_inputs_get_precise_statuses_and_change_nothing(
     client: httpx.AsyncClient,
     services: Services,
@@ -115,9 +117,7 @@ async def test_bad_inputs_get_precise_statuses_and_change_nothing(
     assert "hello" not in logged  # no body in the logs
 
 
-@pytest.mark.parametrize(
-    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
-)
+@EACH_ENDPOINT
 async def test_missing_required_fields_is_400(
     client: httpx.AsyncClient,
     services: Services,
@@ -139,9 +139,7 @@ async def test_missing_required_fields_is_400(
     assert await row_counts(services) == before
 
 
-@pytest.mark.parametrize(
-    ("path", "raw_of", "sign", "header"), ENDPOINTS, ids=["initialize", "submit", "webhook"]
-)
+@EACH_ENDPOINT
 async def test_oversized_bodies_are_refused_before_reading(
     client: httpx.AsyncClient,
     services: Services,

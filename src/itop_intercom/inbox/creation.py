@@ -10,7 +10,7 @@ The whole sequence runs as a task shielded from the canvas budget and remembered
 token for a while: when iTop is slow, the agent gets a Retry canvas while the creation goes on,
 and Retry (same token) waits for that same task instead of creating a second ticket. This holds
 within one service instance; a Retry routed to another instance of a scaled-out setup would not
-see the task (a limitation noted in the README).
+see the task (a limitation the README states).
 """
 
 from __future__ import annotations
@@ -160,14 +160,7 @@ async def _already_created(ctx: ScreenContext, state: FormState) -> ItopObject |
     if found is None:
         return None
     store = await ctx.services.link_store()
-    link = await store.link_of(found.id)
-    if store.kind == "itop":
-        # The create call writes the link fields, so the ticket it made is linked here; an
-        # older ticket of the caller with the same title is not.
-        return found if link is not None and link.conversation_id == ctx.conversation_id else None
-    if link is not None and link.conversation_id != ctx.conversation_id:
-        return None
-    return found
+    return found if await store.may_be_created_for(found.id, ctx.conversation_id) else None
 
 
 async def _run(

@@ -19,8 +19,8 @@ from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.intercom.regions import conversation_url
 from itop_intercom.itop.client import ItopObject
-from itop_intercom.itop.links import TicketLink
 from itop_intercom.itop.ticket_urls import backoffice_url
+from itop_intercom.links import TicketLink
 
 VALUE_CHARS = 300
 EMPTY_VALUE = "–"
@@ -84,7 +84,7 @@ def _display(ctx: ScreenContext, attcode: str, raw: Any, fields: Mapping[str, An
 
 
 def looks_like_html(text: str) -> bool:
-    """iTop's HTML attributes always start with a tag (it wraps bare text in `<p>`, quirk 19),
+    """iTop's HTML attributes always start with a tag (it wraps bare text in `<p>`),
     while a title that merely contains `<` does not: REST says nothing about attribute kinds."""
     stripped = text.lstrip()
     return stripped.startswith("<") and ">" in stripped

@@ -18,7 +18,7 @@ from itop_intercom.inbox.home_cache import HomeView
 from itop_intercom.inbox.person import PersonMatch, who
 from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
-from itop_intercom.itop.links import LinkedTickets
+from itop_intercom.links import LinkedTickets
 
 LIST_CAP = 30
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from itop_intercom.itop.client import ItopObject
-from itop_intercom.itop.links import LinkedTicket, LinkedTickets
+from itop_intercom.links import LinkedTicket, LinkedTickets
 
 if TYPE_CHECKING:
     from itop_intercom.inbox.person import PersonMatch

@@ -34,9 +34,9 @@ from itop_intercom.inbox.person import (
     recent_persons_for_email,
     remembered_choice_of,
 )
-from itop_intercom.itop.links import LinkedTickets
 from itop_intercom.itop.overview import overview
 from itop_intercom.itop.people import Person
+from itop_intercom.links import LinkedTickets
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services

@@ -1,6 +1,6 @@
 """How attributes, values and tickets are named in canvases.
 
-REST gives attribute codes and raw values only (no labels: transcript 079). Labels come, in this
+REST gives attribute codes and raw values only (no labels). Labels come, in this
 order, from the form description in the settings, from the service's texts (the standard
 UserRequest attributes, in English and French), or are the code itself.
 """
@@ -29,5 +29,5 @@ def value_label(ctx: ScreenContext, attcode: str, value: str) -> str:
 
 
 def ticket_ref(ticket: ItopObject) -> str:
-    """The ticket's reference (friendlyname of a ticket is its ref: quirk 9)."""
+    """The ticket's reference (iTop's friendlyname of a ticket is its ref)."""
     return ticket.get("ref") or ticket.get("friendlyname") or f"#{ticket.id}"

@@ -16,7 +16,7 @@ from typing import Literal
 from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox import background
 from itop_intercom.inbox.context import ScreenContext
-from itop_intercom.intercom.errors import IntercomError, IntercomUnavailable
+from itop_intercom.intercom.errors import IntercomError, may_have_been_applied
 from itop_intercom.logs import get_logger
 
 log = get_logger("itop_intercom.inbox.messages")
@@ -82,7 +82,7 @@ async def post(ctx: ScreenContext, message_type: MessageType, body: str, *, mark
     except NotConfigured:
         log.warning("no Intercom access token: message left for the background job")
     except IntercomError as exc:
-        maybe_posted = isinstance(exc, IntercomUnavailable) and exc.maybe_applied
+        maybe_posted = may_have_been_applied(exc)
         log.warning(
             "posting in the conversation failed",
             error=type(exc).__name__,

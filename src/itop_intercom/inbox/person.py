@@ -127,7 +127,7 @@ async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int)
         "chosen_at": datetime.now(UTC),
         "chosen_by": ctx.agent_label,
     }
-    async with ctx.services.engine.begin() as conn:
+    async with ctx.services.db.write_transaction() as conn:
         await conn.execute(
             sa.delete(conversation_people).where(
                 conversation_people.c.workspace_id == ctx.workspace.id,

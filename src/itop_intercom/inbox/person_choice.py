@@ -1,9 +1,9 @@
 """When the contact's iTop person is not obvious.
 
-Several active persons with the contact's email: the agent chooses, and the choice is kept for
-the conversation (never guessed: DESIGN §4 "Right people"). No person: the canvas says which
-email was searched and what an administrator can do about it, and still lets the agent find a
-ticket by its reference to link it (see `find`).
+Several active persons with the contact's email: the agent chooses, and the choice is kept for the
+conversation (never guessed: a wrong person would see or own someone else's ticket). No person: the
+canvas says which email was searched and what an administrator can do about it, and still lets the
+agent find a ticket by its reference to link it (see `find`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """HTML ↔ plain text for canvases and for iTop's HTML attributes.
 
-Canvas Kit text components render only links and bold (NOTES §2), and data-table values are
+Canvas Kit text components render only links and bold, and data-table values are
 plain strings, so iTop's HTML (description, solution) and Intercom's message bodies are shown as
 text. The other way, what an agent types in a textarea becomes HTML for iTop, which wraps plain
-text in `<p>` but keeps newlines as they are (README quirk 19).
+text in `<p>` but keeps newlines as they are (so they would not show).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """iTop's refusals of a create call, in words an agent understands, tied to the field at fault.
 
-iTop words its validation errors for developers ("Unexpected value for attribute 'Urgency'
-(urgency) : Value not allowed [9]: issues = {0=>…}, class = UserRequest, id = -1", transcripts
-029–037). The shapes recorded there are recognised; anything else is shown as iTop said it,
-without the "Error: " prefix.
+iTop words its validation errors for developers ("Unexpected value for attribute 'Urgency' (urgency)
+: Value not allowed [9]: issues = {0=>…}, class = UserRequest, id = -1"). The shapes iTop 3.2 gives
+(null not allowed, value not allowed, too long, wrong format, no item or several items found for an
+external key, unknown attribute) are recognised; anything else is shown as iTop said it, without the
+"Error: " prefix.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A thin async client for the few Intercom REST endpoints this service needs.
 
-Why not an SDK: the official Python SDK neither sends `Intercom-Version` nor exposes the 429
-reset time, and retries writes on its own (NOTES §7). Here every request states its API version
-explicitly, uses the workspace's regional host, and follows these rules:
+Why not an SDK: the official Python SDK neither sends `Intercom-Version` nor exposes the 429 reset
+time, and retries writes on its own (which could post a reply twice). Here every request states its
+API version explicitly, uses the workspace's regional host, and follows these rules:
 
 - 429: sleep until `X-RateLimit-Reset` (plus jitter, so that workers do not wake together) and
   retry, a bounded number of times and never longer than `max_rate_limit_wait` in total; past
@@ -19,26 +19,28 @@ explicitly, uses the workspace's regional host, and follows these rules:
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from itop_intercom.intercom.errors import (
-    IntercomAuthError,
     IntercomError,
-    IntercomForbidden,
-    IntercomNotFound,
     IntercomRateLimited,
     IntercomTooLarge,
     IntercomUnavailable,
 )
 from itop_intercom.intercom.regions import rest_base_url
+from itop_intercom.intercom.responses import (
+    content_length,
+    decode,
+    raise_for_status,
+    segment,
+    transport_errors,
+)
 from itop_intercom.settings.model import Region
 
 #: Called after each HTTP exchange with (operation, outcome, seconds); outcome is "ok" or the
@@ -49,8 +51,6 @@ CallObserver = Callable[[str, str, float], None]
 READ_RETRIES = 2
 #: How many 429 answers in a row one call sits out before giving up.
 RATE_LIMIT_RETRIES = 3
-#: Wait used when a 429 carries no usable `X-RateLimit-Reset` (Intercom's windows are 10 s).
-DEFAULT_RATE_LIMIT_WAIT = 2.0
 #: Intercom accepts at most this many `attachment_urls` per reply.
 MAX_ATTACHMENT_URLS = 10
 
@@ -126,7 +126,7 @@ class IntercomClient:
         return await self._api(
             "get_conversation",
             "GET",
-            f"/conversations/{_segment(conversation_id)}",
+            f"/conversations/{segment(conversation_id)}",
             params=params,
             idempotent=True,
         )
@@ -161,15 +161,38 @@ class IntercomClient:
         return await self._api(
             "reply",
             "POST",
-            f"/conversations/{_segment(conversation_id)}/reply",
+            f"/conversations/{segment(conversation_id)}/reply",
             json_body=payload,
             idempotent=False,
+        )
+
+    async def list_admins(self) -> list[dict[str, Any]]:
+        """`GET /admins`: the workspace's teammates (`admins`; some versions say `teammates`)."""
+        body = await self._api("list_admins", "GET", "/admins", idempotent=True)
+        admins = body.get("admins", body.get("teammates"))
+        return [a for a in admins or [] if isinstance(a, dict)]
+
+    async def set_state(
+        self, conversation_id: str, *, admin_id: str, state: Literal["close", "open"]
+    ) -> dict[str, Any]:
+        """`POST /conversations/{id}/parts` with `message_type` close or open, as an admin.
+        Closing a closed conversation (or opening an open one) changes nothing, so it is safe
+        to send again after a failure."""
+        if state not in ("close", "open"):
+            raise ValueError(f"state must be close or open, not {state!r}")
+        payload = {"type": "admin", "admin_id": str(admin_id), "message_type": state}
+        return await self._api(
+            "set_state",
+            "POST",
+            f"/conversations/{segment(conversation_id)}/parts",
+            json_body=payload,
+            idempotent=True,
         )
 
     async def get_contact(self, contact_id: str) -> dict[str, Any]:
         """`GET /contacts/{id}`: the full contact, with its custom attributes."""
         return await self._api(
-            "get_contact", "GET", f"/contacts/{_segment(contact_id)}", idempotent=True
+            "get_contact", "GET", f"/contacts/{segment(contact_id)}", idempotent=True
         )
 
     async def download(self, url: str, max_bytes: int) -> bytes:
@@ -268,7 +291,7 @@ class IntercomClient:
         json_body: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         async def call() -> dict[str, Any]:
-            with _transport_errors(operation, url):
+            with transport_errors(operation, url):
                 response = await self._http.request(
                     method,
                     url,
@@ -276,8 +299,8 @@ class IntercomClient:
                     json=dict(json_body) if json_body is not None else None,
                     headers=self._api_headers(),
                 )
-            _raise_for_status(response, operation)
-            return _decode(response, operation)
+            raise_for_status(response, operation)
+            return decode(response, operation)
 
         return await self._observed(operation, call())
 
@@ -290,14 +313,14 @@ class IntercomClient:
             headers["Accept"] = "*/*"
 
         async def call() -> bytes:
-            with _transport_errors(operation, url):
+            with transport_errors(operation, url):
                 async with self._http.stream(
                     "GET", url, headers=headers, follow_redirects=True
                 ) as response:
                     if response.status_code >= 400:
                         await response.aread()
-                        _raise_for_status(response, operation)
-                    announced = _content_length(response)
+                        raise_for_status(response, operation)
+                    announced = content_length(response)
                     if announced is not None and announced > max_bytes:
                         raise IntercomTooLarge(
                             f"attachment is {announced} bytes, over the {max_bytes}-byte limit",
@@ -319,144 +342,3 @@ class IntercomClient:
                     return b"".join(chunks)
 
         return await self._observed(operation, call())
-
-
-@contextmanager
-def _transport_errors(operation: str, url: str) -> Iterator[None]:
-    """Turn httpx transport failures into `IntercomUnavailable`, with `maybe_applied` set when
-    the request may have been sent (anything after the connection was established)."""
-    try:
-        yield
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise IntercomUnavailable(
-            f"cannot connect to Intercom ({_redact_url(url)}): {type(exc).__name__}",
-            maybe_applied=False,
-            operation=operation,
-        ) from None
-    except httpx.UnsupportedProtocol:
-        raise IntercomError(f"unsupported URL {_redact_url(url)}", operation=operation) from None
-    except httpx.TimeoutException as exc:
-        raise IntercomUnavailable(
-            f"Intercom did not answer {operation} in time ({type(exc).__name__})",
-            maybe_applied=True,
-            operation=operation,
-        ) from None
-    except httpx.TransportError as exc:
-        raise IntercomUnavailable(
-            f"connection to Intercom failed during {operation}: {type(exc).__name__}",
-            maybe_applied=True,
-            operation=operation,
-        ) from None
-
-
-def _segment(value: str) -> str:
-    """One URL path segment: ids come from payloads and must not be able to change the path."""
-    text = str(value)
-    if not text:
-        raise ValueError("an id is required")
-    return quote(text, safe="")
-
-
-def _redact_url(url: str) -> str:
-    """The URL without its query string and fragment (CDN URLs carry signatures there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _content_length(response: httpx.Response) -> int | None:
-    value = response.headers.get("Content-Length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _error_details(response: httpx.Response) -> tuple[str | None, str | None, str | None]:
-    """(code, message, request_id) from Intercom's `error.list` body, when there is one."""
-    try:
-        body = json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, None, None
-    if not isinstance(body, dict):
-        return None, None, None
-    request_id = body.get("request_id")
-    errors = body.get("errors")
-    codes: list[str] = []
-    messages: list[str] = []
-    if isinstance(errors, list):
-        for error in errors:
-            if isinstance(error, dict):
-                if error.get("code"):
-                    codes.append(str(error["code"]))
-                if error.get("message"):
-                    messages.append(str(error["message"]))
-    return (
-        codes[0] if codes else None,
-        "; ".join(messages) or None,
-        str(request_id) if request_id else None,
-    )
-
-
-def _reset_wait(response: httpx.Response) -> float:
-    """Seconds until `X-RateLimit-Reset` (a unix time), or a default when it is missing."""
-    value = response.headers.get("X-RateLimit-Reset")
-    if value is None:
-        return DEFAULT_RATE_LIMIT_WAIT
-    try:
-        reset = float(value)
-    except ValueError:
-        return DEFAULT_RATE_LIMIT_WAIT
-    return max(0.0, reset - time.time())
-
-
-def _raise_for_status(response: httpx.Response, operation: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    code, message, request_id = _error_details(response)
-    said = f": {message}" if message else ""
-    common: dict[str, Any] = {
-        "operation": operation,
-        "status_code": status,
-        "code": code,
-        "request_id": request_id,
-    }
-    if status == 401:
-        raise IntercomAuthError(f"Intercom refused the access token (401){said}", **common)
-    if status == 403:
-        raise IntercomForbidden(f"Intercom forbids {operation} (403){said}", **common)
-    if status in (404, 410):
-        raise IntercomNotFound(f"Intercom found nothing for {operation} ({status}){said}", **common)
-    if status == 429:
-        wait = _reset_wait(response)
-        raise IntercomRateLimited(
-            f"Intercom rate limit reached for {operation}; the window resets in {wait:.1f} s",
-            retry_after=wait,
-            **common,
-        )
-    if status >= 500 or status == 408:
-        raise IntercomUnavailable(
-            f"Intercom answered HTTP {status} to {operation}{said}", maybe_applied=True, **common
-        )
-    raise IntercomError(f"Intercom rejected {operation} (HTTP {status}){said}", **common)
-
-
-def _decode(response: httpx.Response, operation: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IntercomUnavailable(
-            f"Intercom's answer to {operation} is not JSON (HTTP {response.status_code})",
-            maybe_applied=True,
-            operation=operation,
-            status_code=response.status_code,
-        ) from None
-    if not isinstance(body, dict):
-        raise IntercomError(
-            f"Intercom's answer to {operation} is not a JSON object",
-            operation=operation,
-            status_code=response.status_code,
-        )
-    return body

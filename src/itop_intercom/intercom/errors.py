@@ -113,6 +113,12 @@ class IntercomUnavailable(IntercomError):
         self.maybe_applied = maybe_applied
 
 
+def may_have_been_applied(error: BaseException | None) -> bool:
+    """Whether a failed Intercom write may still have been applied (see `IntercomUnavailable`);
+    Intercom's refusals (4xx) and errors not from Intercom say no."""
+    return isinstance(error, IntercomUnavailable) and error.maybe_applied
+
+
 class IntercomTooLarge(IntercomError):
     """A download is larger than the caller's limit; it was abandoned without reading it all."""
 

@@ -5,7 +5,7 @@ recommends (`api.intercom.io` only "attempts" to route), the Messenger needs the
 `api_base`, and a link to a conversation must point at the web app the teammate logs in to.
 
 Sources: REST hosts from Intercom's REST API page and the OpenAPI `servers`; Messenger `api_base`
-values from Intercom's own Messenger installation skill (see shared/intercom/NOTES.md §4, §5).
+values from Intercom's own Messenger installation instructions.
 The regional web-app hosts (`app.eu.intercom.com`, `app.au.intercom.com`) are not in Intercom's
 developer docs: they are what EU and AU teammates log in to and what several public integrations
 use for conversation links. The PHP extension always wrote `app.intercom.com`.

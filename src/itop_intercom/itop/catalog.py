@@ -2,7 +2,7 @@
 service, or whatever OQL an admin describes), cached briefly.
 
 Every re-render of the form (a choice changed, a search typed) needs the same lists again, and a
-real iTop takes ~70 ms per call (README quirk 5), so answers are kept for `ttl` seconds and
+real iTop takes about 70 ms per call, so answers are kept for `ttl` seconds and
 concurrent identical look-ups share one call. Values are put into the OQL by the caller with
 `oql.quote` / `oql.integer`; this module only runs finished queries.
 """
@@ -76,7 +76,7 @@ class Catalog:
 
 
 def _selected_class(query: str) -> str:
-    """The class a `SELECT` returns: iTop wants it as `class`, though the OQL wins (047)."""
+    """The class a `SELECT` returns: iTop wants it as `class`, though the OQL's class wins."""
     words = query.split()
     class_ = words[1] if len(words) > 1 else ""
     return oql.identifier(class_)

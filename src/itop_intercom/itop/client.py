@@ -1,6 +1,6 @@
 """A thin async client for iTop's `webservices/rest.php`.
 
-It speaks the protocol exactly as iTop expects it (README of the transcripts): a form-encoded
+It speaks the protocol exactly as iTop expects it: a form-encoded
 POST with `json_data` as a JSON string, `version` and `auth_token` in the form, and a `comment` on
 every write. iTop's habit of answering HTTP 200 with an error code, or plain text, is turned into
 the typed exceptions of `errors`. Only reads, and failures that happened before the request left,
@@ -71,7 +71,7 @@ class ItopObject:
 class GetResult:
     objects: list[ItopObject]
     total: int
-    """iTop's `Found: N`: the total count, not the page size (quirk 14)."""
+    """iTop's `Found: N`: the total count of matches, not the size of the page returned."""
 
 
 class NoCookieJar(CookieJar):
@@ -306,7 +306,7 @@ class ItopClient:
 
 
 def _objects(body: Mapping[str, Any]) -> list[ItopObject]:
-    # `objects` is a map keyed "Class::id", or null when nothing matched (quirk 6).
+    # `objects` is a map keyed "Class::id" (not a list), or null when nothing matched.
     raw = body.get("objects") or {}
     return [
         ItopObject(

@@ -19,6 +19,9 @@ CODE_UNSAFE = 12
 CODE_INVALID_PAGE = 13
 CODE_INTERNAL_ERROR = 100
 
+#: The operations that change iTop (every other one this service calls only reads).
+WRITE_OPERATIONS = frozenset({"core/update", "core/create"})
+
 
 class ItopError(Exception):
     """Base class: anything that kept an iTop call from succeeding."""
@@ -109,3 +112,14 @@ def may_have_been_applied(error: BaseException | None) -> bool:
     if isinstance(error, ItopUnreachable):
         return error.request_sent
     return isinstance(error, ItopHttpError) and error.status_code >= 500
+
+
+def write_not_applied(error: BaseException | None) -> bool:
+    """Whether a failure certainly left iTop unchanged: it is the answer to a write call itself
+    (not to a read around it), and that write cannot have been applied (`may_have_been_applied`
+    says no: iTop refused it, or the request never left)."""
+    return (
+        isinstance(error, ItopError)
+        and error.operation in WRITE_OPERATIONS
+        and not may_have_been_applied(error)
+    )

@@ -1,6 +1,6 @@
 """Plain text into iTop's HTML attributes and case logs.
 
-iTop wraps plain text in `<p>` but keeps its newlines as they are (transcripts README, quirk 19),
+iTop wraps plain text in `<p>` but keeps its newlines as they are (they do not show),
 so text typed by an agent or sent by Intercom (API 2.15+ webhooks) is converted here: escaped,
 blank lines → paragraphs, newlines → `<br>`.
 """

@@ -1,7 +1,7 @@
 """Putting values into OQL safely.
 
-iTop's REST API has no query parameters: values must be written into the OQL text (README
-quirk 12). Only quoted string literals with backslash escapes are used, so no input can close
+iTop's REST API has no query parameters: values must be written into the OQL text, quoted and
+escaped. Only quoted string literals with backslash escapes are used, so no input can close
 the literal and inject OQL; integers are checked to be integers.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 
 def quote(value: str) -> str:
-    """A single-quoted OQL string literal; `\\` and `'` are escaped (transcript 016)."""
+    """A single-quoted OQL string literal; `\\` and `'` are escaped with a backslash, which is
+    how iTop reads them."""
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
 

@@ -1,8 +1,8 @@
 """Finding iTop persons and their user accounts.
 
-Emails are not unique in iTop (transcript 014) and persons can be obsolete, so a look-up by email
-returns every active match and lets the caller decide: several matches are reported, never
-guessed. Reading `User` needs the Administrator profile (024).
+Emails are not unique in iTop (two persons may share one) and persons can be obsolete, so a look-up
+by email returns every active match and lets the caller decide: several matches are reported, never
+guessed. Reading `User` needs the Administrator profile (other profiles get code 1).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class ItopUser:
 
 
 async def persons_by_email(client: ItopClient, email: str) -> list[Person]:
-    """Active persons with this email; iTop compares emails case-insensitively (012)."""
+    """Active persons with this email; iTop compares emails case-insensitively."""
     query = f"SELECT Person WHERE email = {oql.quote(email.strip())} AND status != 'inactive'"
     result = await client.get("Person", query, PERSON_FIELDS)
     return [Person.from_object(obj) for obj in result.objects]
@@ -68,14 +68,14 @@ async def person_by_id(client: ItopClient, class_: str, person_id: int) -> Perso
 
 
 async def users_by_email(client: ItopClient, email: str) -> list[ItopUser]:
-    """Enabled iTop users whose person has this email (020)."""
+    """Enabled iTop users whose person has this email (`User.email` is the person's)."""
     query = f"SELECT User WHERE email = {oql.quote(email.strip())} AND status = 'enabled'"
     result = await client.get("User", query, USER_FIELDS)
     return [ItopUser.from_object(obj) for obj in result.objects]
 
 
 async def users_of_person(client: ItopClient, person_id: int) -> list[ItopUser]:
-    """Enabled iTop users attached to a person (019); needs read rights on User (024)."""
+    """Enabled iTop users attached to a person; needs read rights on User (Administrators)."""
     query = f"SELECT User WHERE contactid = {oql.integer(person_id)} AND status = 'enabled'"
     result = await client.get("User", query, USER_FIELDS)
     return [ItopUser.from_object(obj) for obj in result.objects]

@@ -1,7 +1,7 @@
 """Ticket operations on iTop, parameterised by the ticket settings (class, attribute mapping).
 
 Only explicit `output_fields` are requested: iTop then loads only those columns, and update
-answers would otherwise echo whole case logs (quirk 24).
+answers would otherwise echo whole case logs (every entry, HTML and text).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 from itop_intercom.itop import oql
 from itop_intercom.itop.client import GetResult, ItopClient, ItopObject
+from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.probes import probe_class
 from itop_intercom.settings.model import Settings
 
 
@@ -98,6 +100,34 @@ class Tickets:
         fields = self.list_fields(self.attr("intercom_sync_activated"), *extra_fields)
         return await self._page(query, fields, limit, page)
 
+    async def synced_of_conversations(
+        self, conversation_ids: Sequence[str], fields: Sequence[str]
+    ) -> list[ItopObject]:
+        """Tickets whose `intercom_ref` is one of the conversations, with sync on (extension
+        datamodel), in one call."""
+        ref, flag = self.attr("intercom_ref"), self.attr("intercom_sync_activated")
+        refs = oql.in_list(conversation_ids)
+        query = f"SELECT {self.class_} WHERE {ref} IN {refs} AND {flag} = 'yes'"
+        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+        return result.objects
+
+    async def synced(self, fields: Sequence[str]) -> list[ItopObject]:
+        """Every ticket with sync on (extension datamodel), in one call."""
+        query = f"SELECT {self.class_} WHERE {self.attr('intercom_sync_activated')} = 'yes'"
+        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+        return result.objects
+
+    async def has_attributes(self, attcodes: Sequence[str]) -> bool:
+        """Whether the ticket class has these attributes: iTop refuses a query whose output
+        fields it does not know (code 100), even when it matches nothing."""
+        try:
+            await probe_class(self.client, self.class_, list(dict.fromkeys(["id", *attcodes])))
+        except ItopApiError as exc:
+            if exc.code == 100:
+                return False
+            raise
+        return True
+
     async def by_ids(self, ids: Sequence[int], *, extra_fields: Sequence[str] = ()) -> TicketPage:
         if not ids:
             return TicketPage([], 0)
@@ -125,14 +155,43 @@ class Tickets:
         result = await self.client.get(self.class_, query, self.list_fields(), limit=2, page=1)
         return result.objects[0] if len(result.objects) == 1 else None
 
-    async def get(self, ticket_id: int, fields: Sequence[str]) -> ItopObject | None:
-        query = f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
-        result = await self.client.get(self.class_, query, ",".join(dict.fromkeys(fields)))
+    async def get(
+        self, ticket_id: int, fields: Sequence[str], *, class_: str | None = None
+    ) -> ItopObject | None:
+        """The ticket, of the configured class or of `class_` (a delivery planned before the
+        settings changed keeps the class it was planned for)."""
+        klass = oql.identifier(class_) if class_ is not None else self.class_
+        query = f"SELECT {klass} WHERE id = {oql.integer(ticket_id)}"
+        result = await self.client.get(klass, query, ",".join(dict.fromkeys(fields)))
         return result.objects[0] if result.objects else None
+
+    async def attachments(
+        self, ticket_class: str, ticket_id: int, fields: Sequence[str]
+    ) -> list[ItopObject]:
+        """The attachments of one ticket."""
+        query = (
+            f"SELECT Attachment WHERE item_class = {oql.quote(ticket_class)} "
+            f"AND item_id = {oql.integer(ticket_id)}"
+        )
+        result = await self.client.get("Attachment", query, ",".join(dict.fromkeys(fields)))
+        return result.objects
 
     async def create(self, fields: Mapping[str, Any], *, comment: str) -> ItopObject:
         return await self.client.create(
             self.class_, fields, "id,ref,friendlyname,org_id", comment=comment
+        )
+
+    async def update_if_unlinked(
+        self, ticket_id: int, fields: Mapping[str, Any], *, comment: str
+    ) -> ItopObject:
+        """Update the ticket only while its `intercom_ref` is empty: the key is an OQL query
+        that matches nothing otherwise, and iTop then refuses with code 100."""
+        key = (
+            f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
+            f" AND {self.attr('intercom_ref')} = ''"
+        )
+        return await self.client.update(
+            self.class_, key, fields, "id,ref,friendlyname", comment=comment
         )
 
     async def set_fields(self, ticket_id: int, fields: Mapping[str, Any], *, comment: str) -> None:
@@ -151,9 +210,10 @@ class Tickets:
     ) -> None:
         """Append one entry on behalf of the user with `author_email`, or under a free name.
 
-        `user_id` as a search object lets iTop find the user in the same call (051); with
-        `author_email=None` the entry is written with `user_id: 0` and the label verbatim (052).
-        Both need the Administrator profile (054). Never `items`: it replaces the log (062).
+        `user_id` as a search object lets iTop find the user in the same call; with
+        `author_email=None` the entry is written with `user_id: 0` and the label verbatim.
+        iTop accepts either only from a token user with the Administrator profile. Never
+        `items`: it replaces the whole log instead of appending.
         """
         item: dict[str, Any] = {
             "message": message_html,

@@ -1,8 +1,8 @@
 """How the ticket creation form is described: one entry per attribute the form may offer.
 
 iTop's REST API says nothing about the datamodel (no labels, kinds, allowed values or mandatory
-flags: transcript 079), so the form is described here. The defaults describe the standard
-`UserRequest` of iTop 3.2 (`shared/itop-rest/datamodel/vanilla-UserRequest.json`); an admin adds
+flags), so the form is described here. The defaults describe the standard
+`UserRequest` of iTop 3.2 (its datamodel as an unmodified iTop 3.2 installs it); an admin adds
 or overrides entries with `[create_ticket.fields.<attcode>]` tables. Labels left empty come from
 the service's own texts (English and French) for the standard attributes, else the attribute code.
 

@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    TomlConfigSettingsSource,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
 
 from itop_intercom.settings.model import Settings
 

@@ -1,9 +1,10 @@
 """The one typed settings model of the service.
 
-Keys follow the PHP extension's module settings (DESIGN §3.1) so that an administrator who knows
-the extension recognises them, with our additions (per-workspace secrets, regions, database,
-sync tuning). Secrets are `SecretStr` so that printing a model, a validation error or a log event
-never shows them; they may come from the TOML file, the environment or a `*_file` path.
+Keys follow the PHP extension's module settings (`sync_app.ticket.class`...) so that an
+administrator who knows the extension recognises them, with our additions (per-workspace secrets,
+regions, database, sync tuning). Secrets are `SecretStr` so that printing a model, a validation
+error or a log event never shows them; they may come from the TOML file, the environment or a
+`*_file` path.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from itop_intercom.settings.backsync import BacksyncSettings
 from itop_intercom.settings.form import (
     DEFAULT_FORM_ATTRIBUTES,
     FormFieldSettings,
@@ -283,6 +285,7 @@ class Settings(BaseSettings):
     view_ticket: ViewTicketSettings = Field(default_factory=ViewTicketSettings)
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    backsync: BacksyncSettings = Field(default_factory=BacksyncSettings)
 
     @field_validator("workspaces")
     @classmethod

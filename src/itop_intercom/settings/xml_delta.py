@@ -35,7 +35,7 @@ from xml.sax.xmlreader import AttributesImpl, Locator
 import defusedxml
 import defusedxml.sax
 
-from itop_intercom.settings.php_array import DEFAULT_MODULE, LegacyFormatError
+from itop_intercom.settings.legacy_format import DEFAULT_MODULE, LegacyFormatError
 
 #: `_delta` values under which a `<parameters>` element carries settings.
 _DEFINING_DELTAS = frozenset({"", "define", "redefine", "force", "define_if_not_exists", "merge"})

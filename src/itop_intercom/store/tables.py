@@ -162,3 +162,73 @@ jobs = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Index("ix_jobs_state_due", "state", "due_at"),
 )
+
+#: iTop → Intercom: the history cursor (one row, `name` "history"). `op_id` is the highest change
+#: op id read; before the first op is seen, `since` (an iTop-local date) is where reading starts.
+#: The poll lease lets one instance poll iTop at a time.
+backsync_cursor = sa.Table(
+    "backsync_cursor",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("op_id", sa.BigInteger, nullable=True),
+    sa.Column("since", sa.String(19), nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", EpochSeconds, nullable=True),
+    sa.Column("polled_at", EpochSeconds, nullable=True),
+)
+
+#: iTop → Intercom: what the poller last knew of each link, so that entries written before a
+#: link existed, or while its sync was off, are never posted: only ops after `since_op` go out.
+backsync_links = sa.Table(
+    "backsync_links",
+    metadata,
+    sa.Column("ticket_class", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("sync_on", sa.Boolean, nullable=False),
+    sa.Column("since_op", sa.BigInteger, nullable=False),
+)
+
+#: iTop → Intercom: one row per (change op, conversation, kind of post), written in the same
+#: transaction as the cursor advance. `started_at`: a post was sent but its outcome not recorded;
+#: the next attempt first looks for the post's marker in the conversation.
+backsync_outbox = sa.Table(
+    "backsync_outbox",
+    metadata,
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
+    sa.Column("op_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("workspace_id", sa.String(64), nullable=False),
+    sa.Column("conversation_id", sa.String(64), nullable=False),
+    sa.Column("ticket_class", sa.String(64), nullable=False),
+    sa.Column("ticket_id", sa.Integer, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("changed_at", EpochSeconds, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("due_at", EpochSeconds, nullable=False),
+    sa.Column("age_from", EpochSeconds, nullable=False),
+    sa.Column("started_at", EpochSeconds, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", EpochSeconds, nullable=False),
+    sa.Column("finished_at", EpochSeconds, nullable=True),
+    sa.UniqueConstraint(
+        "op_id", "kind", "workspace_id", "conversation_id", name="uq_backsync_outbox_post"
+    ),
+    sa.Index("ix_backsync_outbox_conversation", "workspace_id", "conversation_id", "state"),
+    sa.Index("ix_backsync_outbox_state", "state", "changed_at"),
+)
+
+#: iTop → Intercom: the lease and schedule of each conversation's outbox (one sender at a time
+#: per conversation, so that posts keep iTop's order).
+backsync_conversations = sa.Table(
+    "backsync_conversations",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("due_at", EpochSeconds, nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", EpochSeconds, nullable=True),
+    sa.Index("ix_backsync_conversations_due", "due_at"),
+)

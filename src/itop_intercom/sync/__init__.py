@@ -12,4 +12,6 @@ The path of a message, one module per step:
 - `history`: the same queue for copying a whole conversation into a new ticket;
 - `jobs`: a small durable job runner living in the same worker;
 - `commands`: the `worker` and `events list|show|replay` commands.
+
+The other direction, ticket → conversation, is the `back` package (the same worker runs it).
 """

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 
 from itop_intercom.errors import NotConfigured
 from itop_intercom.intercom.errors import IntercomError, IntercomTooLarge
-from itop_intercom.itop import oql
 from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.logs import get_logger
 from itop_intercom.settings.model import Region
@@ -176,14 +175,12 @@ async def _entry_exists(ctx: ApplyContext, delivery: Delivery) -> bool:
 
 
 async def _ticket(ctx: ApplyContext, delivery: Delivery, fields: list[str]) -> dict[str, Any]:
-    query = (
-        f"SELECT {oql.identifier(delivery.ticket_class)} "
-        f"WHERE id = {oql.integer(delivery.ticket_id)}"
+    ticket = await ctx.services.tickets.get(
+        delivery.ticket_id, fields, class_=delivery.ticket_class
     )
-    result = await ctx.services.itop.get(delivery.ticket_class, query, ",".join(fields))
-    if not result.objects:
+    if ticket is None:
         raise TicketGone(f"ticket {delivery.ticket_class}::{delivery.ticket_id} no longer exists")
-    return dict(result.objects[0].fields)
+    return dict(ticket.fields)
 
 
 # -- attachments ------------------------------------------------------------------------------
@@ -284,17 +281,15 @@ async def _find_attachment(
     ctx: ApplyContext, delivery: Delivery, name: str, data: bytes
 ) -> int | None:
     """An attachment of the ticket with this name and content that no delivery recorded."""
-    services = ctx.services
-    query = (
-        f"SELECT Attachment WHERE item_class = {oql.quote(delivery.ticket_class)} "
-        f"AND item_id = {oql.integer(delivery.ticket_id)}"
-    )
+    tickets = ctx.services.tickets
     try:
-        found = await services.itop.get("Attachment", query, "id,contents")
+        found = await tickets.attachments(
+            delivery.ticket_class, delivery.ticket_id, ["id", "contents"]
+        )
     except ItopApiError:
         return None
     claimed = await _claimed_attachment_ids(ctx, delivery)
-    for obj in found.objects:
+    for obj in found:
         contents = obj.fields.get("contents")
         if obj.id in claimed or not isinstance(contents, dict):
             continue

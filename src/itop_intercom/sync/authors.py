@@ -1,13 +1,12 @@
 """Who an entry is written on behalf of, with a cache so that most parts cost no look-up.
 
-An entry is attributed to the iTop user whose email is the part author's, by numeric `user_id`
-(050): the user is looked up once per email and remembered for `author_cache_seconds`, misses
-included, so a conversation of fifty messages between two people costs two look-ups, not fifty.
-Concurrent look-ups of the same email share one call. No email, no user, or several users with
-the email (emails are not unique in iTop, 014) → `user_id: 0` with "<name> (Intercom)" (052):
-several matches are reported in the log, never guessed. Writing with a numeric id rather than
-iTop's `{"email": …}` search object also avoids a "Several items found" refusal when a disabled
-user shares the email.
+An entry is attributed to the iTop user whose email is the part author's, by numeric `user_id`: the
+user is looked up once per email and remembered for `author_cache_seconds`, misses included, so a
+conversation of fifty messages between two people costs two look-ups, not fifty. Concurrent look-ups
+of the same email share one call. No email, no user, or several users with the email (emails are not
+unique in iTop) → `user_id: 0` with "<name> (Intercom)" as the author: several matches are reported
+in the log, never guessed. Writing with a numeric id rather than iTop's `{"email": …}` search object
+also avoids a "Several items found" refusal when a disabled user shares the email.
 """
 
 from __future__ import annotations

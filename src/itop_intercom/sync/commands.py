@@ -40,6 +40,9 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--jobs", action="store_true", help="list background jobs instead")
+    listing.add_argument(
+        "--outbound", action="store_true", help="list posts from iTop to Intercom instead"
+    )
     listing.set_defaults(func=cmd_events_list)
 
     show = with_config(events_sub.add_parser("show", help="everything about one event"))
@@ -52,6 +55,9 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     replay.add_argument("ids", type=int, nargs="*", metavar="ID")
     replay.add_argument("--dead", action="store_true", help="replay every dead event")
     replay.add_argument("--jobs", action="store_true", help="replay background jobs instead")
+    replay.add_argument(
+        "--outbound", action="store_true", help="replay posts from iTop to Intercom instead"
+    )
     replay.set_defaults(func=cmd_events_replay)
 
 
@@ -127,13 +133,17 @@ def cmd_events_list(args: argparse.Namespace) -> int:
         return 2
     if args.jobs:
         return _with_db(settings, lambda db: jobs_list(db, args, sys.stdout), sys.stderr)
+    if args.outbound:
+        from itop_intercom.sync.back.commands import outbound_list
+
+        return _with_db(settings, lambda db: outbound_list(db, args, sys.stdout), sys.stderr)
     return _with_db(settings, lambda db: events_list(db, args, sys.stdout), sys.stderr)
 
 
 async def jobs_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from itop_intercom.sync import jobs
+    from itop_intercom.sync import events
 
-    rows = await jobs.list_jobs(db, state=args.state, limit=max(1, args.limit))
+    rows = await events.list_jobs(db, state=args.state, limit=max(1, args.limit))
     if not rows:
         print("no jobs", file=out)
         return 0
@@ -152,9 +162,9 @@ async def jobs_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from itop_intercom.sync import queue
+    from itop_intercom.sync import events
 
-    rows = await queue.list_events(
+    rows = await events.list_events(
         db, state=args.state, conversation_id=args.conversation, limit=max(1, args.limit)
     )
     if not rows:
@@ -171,7 +181,7 @@ async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
                 file=out,
             )
     if args.conversation:
-        kept = await queue.kept_parts(db, args.conversation)
+        kept = await events.kept_parts(db, args.conversation)
         if kept:
             print(
                 f"{kept} part(s) of this conversation were kept without being applied "
@@ -191,9 +201,9 @@ def cmd_events_show(args: argparse.Namespace) -> int:
 
 
 async def events_show(db: Any, event_id: int, out: TextIO, err: TextIO) -> int:
-    from itop_intercom.sync import queue
+    from itop_intercom.sync import events
 
-    event = await queue.get_event(db, event_id)
+    event = await events.get_event(db, event_id)
     if event is None:
         print(f"itop-intercom: no event {event_id}", file=err)
         return 1
@@ -262,6 +272,10 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     replay = jobs_replay if args.jobs else events_replay
+    if args.outbound:
+        from itop_intercom.sync.back.commands import outbound_replay
+
+        replay = outbound_replay
     return _with_db(
         settings,
         lambda db: replay(db, args.ids, args.dead, sys.stdout, sys.stderr),

@@ -9,7 +9,7 @@ recovery looks for is built in exactly one place.
   private log. Bot and AI-agent parts, and parts with neither text nor attachments, are not
   written. For the history only the part types the PHP extension copies are kept.
 - The HTML: a first line saying the entry comes from the Intercom conversation, linking to it,
-  then the body. HTML bodies are kept (iTop sanitises them on write, transcript 025); plain-text
+  then the body. HTML bodies are kept (iTop sanitises them on write); plain-text
   bodies (API 2.15+ webhooks) are escaped, with paragraphs, line breaks and links.
 - The marker: the header's link ends with `#part-<part id>`. It names the workspace, the
   conversation and the part, survives iTop's sanitiser (links are kept) and appears in both the

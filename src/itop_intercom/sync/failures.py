@@ -61,6 +61,14 @@ def classify(exc: BaseException) -> Failure:
     return Failure(True, f"internal error: {type(exc).__name__}: {exc}"[:500])
 
 
+def past_max_age(failure: Failure, age_from: float, max_age_hours: float, now: float) -> Failure:
+    """A transient failure of work older than `sync.max_age_hours` becomes permanent (dead),
+    saying why; anything else is left as it is."""
+    if failure.transient and now - age_from > max_age_hours * 3600:
+        return Failure(False, f"gave up after {max_age_hours:g} h: {failure.reason}")
+    return failure
+
+
 def backoff(attempts: int, base: float, cap: float) -> float:
     """Seconds before the next attempt: base × 2^(attempts-1), capped, with ±50 % jitter so
     that retries of many parts (or several workers) do not hit iTop in the same instant."""

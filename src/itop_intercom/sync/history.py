@@ -23,18 +23,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from itop_intercom.intercom.payloads import Attachment, Author, Conversation, ConversationPart
+from itop_intercom.intercom.payloads import Attachment, Author, Conversation
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import queue
 from itop_intercom.sync.dbutil import insert_ignore, now
-from itop_intercom.sync.entries import HISTORY_TOPIC, SOURCE_PART_TYPE, classify, part_seq
-from itop_intercom.sync.intake import is_ai
+from itop_intercom.sync.entries import HISTORY_TOPIC, SOURCE_PART_TYPE, part_seq
+from itop_intercom.sync.part_rows import MAX_ID, part_row
 from itop_intercom.sync.queue import PartRef
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
-
-_MAX_ID = 64
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ async def plan_history(
         except ValidationError as exc:
             raise ValueError(f"not a conversation: {exc.error_count()} error(s)") from None
     conversation_id = conversation.id
-    if not conversation_id or len(conversation_id) > _MAX_ID:
+    if not conversation_id or len(conversation_id) > MAX_ID:
         raise ValueError("conversation id missing or too long")
     received = datetime.now(UTC)
     rows = _rows(workspace_id, conversation, received)
@@ -130,82 +128,62 @@ def _rows(
     source = conversation.source
     if source is not None and source.id:
         rows.append(
-            _row(
+            _history_row(
                 workspace_id,
                 conversation.id,
-                f"source-{source.id}"[:_MAX_ID],
+                f"source-{source.id}"[:MAX_ID],
                 SOURCE_PART_TYPE,
                 source.author,
                 source.body,
-                _attachments(source.attachments),
+                source.attachments,
                 created,
                 received,
             )
         )
     for part in conversation.parts:
-        if not part.id or len(part.id) > _MAX_ID:
+        if not part.id or len(part.id) > MAX_ID:
             continue
-        rows.append(_part_row(workspace_id, conversation.id, part, created, received))
+        rows.append(
+            _history_row(
+                workspace_id,
+                conversation.id,
+                part.id,
+                part.part_type or "",
+                part.author,
+                part.body,
+                part.attachments,
+                part.created_at or created,
+                received,
+            )
+        )
     return rows
 
 
-def _attachments(attachments: list[Attachment]) -> list[dict[str, Any]]:
-    return [
-        {"name": a.name, "url": a.url, "content_type": a.content_type, "filesize": a.filesize}
-        for a in attachments
-    ]
-
-
-def _part_row(
-    workspace_id: str,
-    conversation_id: str,
-    part: ConversationPart,
-    fallback_time: int,
-    received: datetime,
-) -> dict[str, Any]:
-    return _row(
-        workspace_id,
-        conversation_id,
-        part.id,
-        part.part_type or "",
-        part.author,
-        part.body,
-        _attachments(part.attachments),
-        part.created_at or fallback_time,
-        received,
-    )
-
-
-def _row(
+def _history_row(
     workspace_id: str,
     conversation_id: str,
     part_id: str,
     part_type: str,
     author: Author | None,
     body: str | None,
-    attachments: list[dict[str, Any]],
+    attachments: list[Attachment],
     created_at: int,
     received: datetime,
 ) -> dict[str, Any]:
-    author = author or Author()
-    log = classify(HISTORY_TOPIC, part_type, author.type, body, attachments, from_ai=is_ai(author))
-    return {
-        "workspace_id": workspace_id,
-        "conversation_id": conversation_id,
-        "part_id": part_id,
-        "notification_id": None,
-        "topic": HISTORY_TOPIC,
-        "part_type": part_type[:_MAX_ID],
-        "author_type": (author.type or "")[:32] or None,
-        "author_id": (author.id or "")[:_MAX_ID] or None,
-        "author_name": (author.name or "")[:255] or None,
-        "author_email": (author.email or "")[:255] or None,
-        "body": body,
-        "attachments": attachments,
-        "part_created_at": int(created_at),
-        "received_at": received,
-        "log": log,
-        # Decided here: planned for this ticket (or nothing to write). A later webhook for
-        # the same part turns it into a webhook part (see `groupcommit`).
-        "plan": "planned" if log else "ignored",
-    }
+    row = part_row(
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        part_id=part_id,
+        topic=HISTORY_TOPIC,
+        notification_id=None,
+        part_type=part_type,
+        author=author,
+        body=body,
+        attachments=attachments,
+        created_at=created_at,
+        received_at=received,
+    )
+    # Decided here: planned for this ticket (or nothing to write). A later webhook for the same
+    # part turns it into a webhook part (see `groupcommit`).
+    row["plan"] = "planned" if row["log"] else "ignored"
+    return row

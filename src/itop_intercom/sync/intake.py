@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from itop_intercom.intercom.payloads import Author, ConversationPart, WebhookNotification
+from itop_intercom.intercom.payloads import WebhookNotification
 from itop_intercom.logs import get_logger
 from itop_intercom.settings.model import ResolvedWorkspace
-from itop_intercom.sync import queue
-from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS, classify
+from itop_intercom.sync import events
+from itop_intercom.sync.entries import PRIVATE_TOPICS, PUBLIC_TOPICS
+from itop_intercom.sync.part_rows import MAX_ID, part_row
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
@@ -45,8 +46,6 @@ class MalformedNotification(Exception):
 HANDLED_TOPICS = PUBLIC_TOPICS | PRIVATE_TOPICS
 
 #: Column sizes (store.tables): longer values are refused here rather than failing the batch.
-_MAX_ID = 64
-_MAX_NAME = 255
 
 
 async def accept(
@@ -85,89 +84,41 @@ def part_rows(
     conversation = notification.conversation
     if conversation is None:
         raise MalformedNotification("invalid notification: data.item is not a conversation")
-    if not conversation.id or len(conversation.id) > _MAX_ID:
+    if not conversation.id or len(conversation.id) > MAX_ID:
         raise MalformedNotification("invalid notification: data.item.id")
     fallback_time = notification.created_at or notification.first_sent_at or int(time.time())
     rows = []
     for part in conversation.parts:
-        if not part.id or len(part.id) > _MAX_ID:
+        if not part.id or len(part.id) > MAX_ID:
             raise MalformedNotification("invalid notification: conversation part id")
         rows.append(
-            _row(
-                workspace_id,
-                conversation.id,
-                notification.id,
-                notification.topic,
-                part,
-                fallback_time,
-                received_at,
+            part_row(
+                workspace_id=workspace_id,
+                conversation_id=conversation.id,
+                part_id=part.id,
+                topic=notification.topic,
+                notification_id=notification.id,
+                part_type=part.part_type,
+                author=part.author,
+                body=part.body,
+                attachments=part.attachments,
+                created_at=part.created_at or fallback_time,
+                received_at=received_at,
             )
         )
     return rows
 
 
-def _row(
-    workspace_id: str,
-    conversation_id: str,
-    notification_id: str | None,
-    topic: str,
-    part: ConversationPart,
-    fallback_time: int,
-    received_at: datetime,
-) -> dict[str, Any]:
-    author = part.author or Author()
-    attachments = [
-        {
-            "name": a.name,
-            "url": a.url,
-            "content_type": a.content_type,
-            "filesize": a.filesize,
-        }
-        for a in part.attachments
-    ]
-    return {
-        "workspace_id": workspace_id,
-        "conversation_id": conversation_id,
-        "part_id": part.id,
-        "notification_id": (notification_id or "")[:128] or None,
-        "topic": topic[:128],
-        "part_type": (part.part_type or "")[:_MAX_ID],
-        "author_type": (author.type or "")[:32] or None,
-        "author_id": (author.id or "")[:_MAX_ID] or None,
-        "author_name": (author.name or "")[:_MAX_NAME] or None,
-        "author_email": (author.email or "")[:_MAX_NAME] or None,
-        "body": part.body,
-        "attachments": attachments,
-        "part_created_at": int(part.created_at or fallback_time),
-        "received_at": received_at,
-        "log": classify(
-            topic,
-            part.part_type,
-            author.type,
-            part.body,
-            attachments,
-            from_ai=is_ai(author),
-        ),
-        "plan": "new",
-    }
-
-
-def is_ai(author: Author) -> bool:
-    """Fin / AI-agent answers: written by a bot even when `type` says admin."""
-    extra = author.model_extra or {}
-    return bool(extra.get("from_ai_agent") or extra.get("is_ai_answer"))
-
-
 def _conversation_id(data: dict[str, Any]) -> str | None:
     item = (data.get("data") or {}).get("item") if isinstance(data.get("data"), dict) else None
     value = item.get("id") if isinstance(item, dict) else None
-    return str(value)[:_MAX_ID] if value is not None else None
+    return str(value)[:MAX_ID] if value is not None else None
 
 
 async def refresh_gauges(services: Services) -> None:
     """Update the queue gauges before /metrics is rendered (database-wide figures)."""
     try:
-        figures = await queue.stats(services.db)
+        figures = await events.stats(services.db)
     except SQLAlchemyError:
         return
     metrics = services.metrics

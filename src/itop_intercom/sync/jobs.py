@@ -34,7 +34,7 @@ from itop_intercom.logs import get_logger
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.sync.dbutil import now, skip_locked
-from itop_intercom.sync.failures import backoff, classify
+from itop_intercom.sync.failures import backoff, classify, past_max_age
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
@@ -130,12 +130,9 @@ async def run(services: Services, job: ClaimedJob, owner: str) -> str:
         log.warning("job failed for good", job=job.id, kind=job.kind, reason=str(exc))
         return "dead"
     except Exception as exc:
-        failure = classify(exc)
+        failure = past_max_age(classify(exc), job.age_from, sync.max_age_hours, now())
         reason = failure.reason
-        too_old = now() - job.age_from > sync.max_age_hours * 3600
-        if not failure.transient or too_old:
-            if too_old:
-                reason = f"gave up after {sync.max_age_hours:g} h: {reason}"
+        if not failure.transient:
             await _finish(services.db, job, owner, "dead", reason)
             log.warning("job failed for good", job=job.id, kind=job.kind, reason=reason)
             return "dead"
@@ -173,37 +170,7 @@ async def _finish(
         )
 
 
-# -- administration (events CLI) -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobRow:
-    id: int
-    kind: str
-    state: str
-    attempts: int
-    due_at: float
-    last_error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-
-
-async def list_jobs(db: Database, *, state: str | None = None, limit: int = 50) -> list[JobRow]:
-    query = sa.select(
-        jobs_t.c.id,
-        jobs_t.c.kind,
-        jobs_t.c.state,
-        jobs_t.c.attempts,
-        jobs_t.c.due_at,
-        jobs_t.c.last_error,
-        jobs_t.c.created_at,
-        jobs_t.c.finished_at,
-    )
-    if state is not None:
-        query = query.where(jobs_t.c.state == state)
-    query = query.order_by(jobs_t.c.id.desc()).limit(limit)
-    async with db.engine.connect() as conn:
-        return [JobRow(**dict(r._mapping)) for r in (await conn.execute(query)).all()]
+# -- administration (`events replay --jobs`) ----------------------------------------------------
 
 
 async def replay(

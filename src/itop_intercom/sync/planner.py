@@ -8,25 +8,20 @@ at that moment, or `unlinked` (kept, never applied later by surprise: a later li
 does not pull old parts in; copying a conversation's history into a new ticket is an explicit
 action, see `history`).
 
-Look-ups are batched: one iTop query covers up to `_ITOP_BATCH` conversations (`intercom_ref IN
-(…)`), so planning costs a handful of calls per second of traffic, not one per part. With the
-local link store the look-up is a database query.
+Look-ups are batched (`LinkStore.synced_tickets`): with links in iTop, one query covers up to a
+hundred conversations, so planning costs a handful of calls per second of traffic, not one per
+part; with the local link store the look-up is a database query.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from itop_intercom.itop import oql
-from itop_intercom.itop.errors import ItopApiError
-from itop_intercom.itop.links import belongs_to_workspace
 from itop_intercom.logs import get_logger
 from itop_intercom.store.tables import conversation_parts as parts_t
 from itop_intercom.sync import queue
@@ -38,57 +33,6 @@ if TYPE_CHECKING:
     from itop_intercom.runtime import Services
 
 log = get_logger("itop_intercom.sync.planner")
-
-_ITOP_BATCH = 100
-
-
-async def synced_tickets(
-    services: Services, keys: Sequence[ConversationKey]
-) -> dict[ConversationKey, list[int]]:
-    """Ids of the tickets linked to each conversation with sync on, right now."""
-    store = await services.link_store()
-    result: dict[ConversationKey, list[int]] = {key: [] for key in keys}
-    if store.kind != "itop":
-        for key in keys:
-            result[key] = sorted(set(await store.synced_ticket_ids(*key)))
-        return result
-    tickets = services.tickets
-    ref, flag = tickets.attr("intercom_ref"), tickets.attr("intercom_sync_activated")
-    url = tickets.attr("intercom_url")
-    conversations = sorted({conv for _ws, conv in keys})
-    by_conversation: dict[str, list[tuple[int, str]]] = defaultdict(list)
-
-    async def look_up(chunk: list[str]) -> None:
-        query = f"SELECT {tickets.class_} WHERE {ref} IN {oql.in_list(chunk)} AND {flag} = 'yes'"
-        try:
-            found = await services.itop.get(tickets.class_, query, f"id,{ref},{url}")
-        except ItopApiError:
-            if len(chunk) == 1:
-                # iTop refuses this one conversation's query: its parts are kept unapplied
-                # rather than blocking every other conversation's planning for ever.
-                log.error("cannot read the tickets linked to a conversation", conversation=chunk[0])
-                return
-            for single in chunk:  # find the one iTop refuses
-                await look_up([single])
-            return
-        for obj in found.objects:
-            by_conversation[obj.get(ref)].append((obj.id, obj.get(url)))
-
-    chunks = [
-        conversations[start : start + _ITOP_BATCH]
-        for start in range(0, len(conversations), _ITOP_BATCH)
-    ]
-    await asyncio.gather(*(look_up(chunk) for chunk in chunks))
-    for workspace_id, conversation_id in keys:
-        # Conversation ids are not unique across workspaces: the link URL tells them apart.
-        result[(workspace_id, conversation_id)] = sorted(
-            {
-                ticket_id
-                for ticket_id, link_url in by_conversation.get(conversation_id, [])
-                if belongs_to_workspace(link_url, workspace_id)
-            }
-        )
-    return result
 
 
 async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
@@ -115,7 +59,8 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
     for r in rows:
         if r.log is not None:
             groups[(r.workspace_id, r.conversation_id)].append(r)
-    links = await synced_tickets(services, list(groups)) if groups else {}
+    store = await services.link_store()
+    links = await store.synced_tickets(list(groups)) if groups else {}
     for (workspace_id, conversation_id), ticket_ids in links.items():
         services.home_cache.seen_synced(workspace_id, conversation_id, ticket_ids)
     settle = services.settings.sync.settle_seconds

@@ -9,7 +9,8 @@ Loops of one worker:
   deliveries in order, stopping at the first one that must wait (settle delay, backoff) so
   that a failing part holds back only the later parts of its own conversation;
 - *heartbeat*: renews this worker's leases every third of `lease_seconds`, so that only a worker
-  that is really gone loses its conversations.
+  that is really gone loses its conversations;
+- *back-sync* (`sync.back.runner`): reads iTop's change history and posts to Intercom.
 When iTop as a whole stops answering, the applier pauses and `health` probes iTop instead.
 """
 
@@ -26,13 +27,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from itop_intercom.itop.errors import ItopApiError
+from itop_intercom.itop.errors import write_not_applied
 from itop_intercom.logs import get_logger
 from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue
 from itop_intercom.sync.authors import AuthorDirectory
+from itop_intercom.sync.back.runner import BacksyncRunner
 from itop_intercom.sync.dbutil import now
-from itop_intercom.sync.failures import Failure, backoff, classify
+from itop_intercom.sync.failures import Failure, backoff, classify, past_max_age
 from itop_intercom.sync.health import ItopHealth
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Claim, Delivery
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
 
 log = get_logger("itop_intercom.sync.worker")
 
-_WRITE_OPERATIONS = frozenset({"core/update", "core/create"})
 #: Jobs one worker runs at the same time (next to `concurrency` conversations).
 JOB_CONCURRENCY = 2
 
@@ -65,6 +66,7 @@ class Worker:
         self._active: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._planned = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
+        self.backsync = BacksyncRunner(services, self.owner)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -76,6 +78,7 @@ class Worker:
             asyncio.create_task(self._planner_loop(stop, wake), name="sync-planner"),
             asyncio.create_task(self._applier_loop(stop), name="sync-applier"),
             asyncio.create_task(self._heartbeat_loop(stop), name="sync-heartbeat"),
+            asyncio.create_task(self.backsync.run(stop), name="backsync"),
         ]
         try:
             await stop.wait()
@@ -110,7 +113,7 @@ class Worker:
         for job in await jobs.claim(self.services.db, self.owner, 100, self.lease_seconds):
             await jobs.run(self.services, job, self.owner)
             worked += 1
-        return worked
+        return worked + await self.backsync.run_once()
 
     @property
     def lease_seconds(self) -> float:
@@ -276,15 +279,9 @@ class Worker:
             failure = Failure(False, str(exc))
         else:
             failure = classify(exc)
-        # iTop refused the write itself: it certainly did not happen.
-        written: bool | None = (
-            False if isinstance(exc, ItopApiError) and exc.operation in _WRITE_OPERATIONS else None
-        )
-        max_age = self.settings.max_age_hours * 3600
-        if failure.transient and now() - delivery.age_from > max_age:
-            failure = Failure(
-                False, f"gave up after {self.settings.max_age_hours:g} h: {failure.reason}"
-            )
+        # False: the write certainly did not happen; None: it may have (checked before writing).
+        written: bool | None = False if write_not_applied(exc) else None
+        failure = past_max_age(failure, delivery.age_from, self.settings.max_age_hours, now())
         if not failure.transient:
             await queue.mark_dead(
                 db, delivery, failure.reason, written=written, finished=finished.take()

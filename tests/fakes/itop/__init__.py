@@ -79,8 +79,8 @@ Writing (quirks 16-21)
   an integer 0 (052), `user_login` alone ignored (053), non-admin user_id -> code 1 "<att>: Only
   administrators can set the user id" and nothing written (054), bad date (059), unknown user
   (060). Dates: ISO with Z/offset converted to Europe/Paris, naive read as Paris (050, 051).
-  Entries keep insertion order (061). Each append records a CMDBChangeOpSetAttributeCaseLog with
-  the caller, the comment and the 0-based entry index (071, admin only: 072).
+  Entries keep insertion order (061). Every write records its change history (`history`):
+  a CMDBChange per call, case-log and scalar ops, admin only (071, 072, 110-129).
 - `status` can be written directly (063); apply_stimulus follows the UserRequest lifecycle of the
   data model dump, checks target-state mandatory attributes with PHP 8's `== ''` (an empty external
   key passes: 066), sets assignment/resolution/close dates (064, 067, 068); invalid stimulus (065).

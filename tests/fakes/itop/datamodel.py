@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakes.itop.common import Instance
+from tests.fakes.itop.history import history_classes
 from tests.fakes.itop.model_classes import (
     _ATTACHMENT_ATTRS,
-    _CHANGE_OP_ATTRS,
     _CONTACT_ATTRS,
     _CONTRACT_ATTRS,
     _CONTRACT_SERVICE_ATTRS,
@@ -70,22 +70,7 @@ def _build_model(instance: Instance) -> dict[str, _Class]:
             name_attrs=("item_class", "temp_id"),
             order="id",
         ),
-        cls(
-            "CMDBChangeOp",
-            _CHANGE_OP_ATTRS,
-            abstract=True,
-            family="CMDBChangeOp",
-            name_attrs=(),
-            order="id",
-        ),
-        cls(
-            "CMDBChangeOpSetAttributeCaseLog",
-            _CHANGE_OP_ATTRS,
-            parent="CMDBChangeOp",
-            family="CMDBChangeOp",
-            name_attrs=(),
-            order="id",
-        ),
+        *history_classes(cls),
         cls("Service", _SERVICE_ATTRS, family="Service"),
         cls("ServiceSubcategory", _SUBCATEGORY_ATTRS, family="ServiceSubcategory"),
         cls("Contract", [*_CONTRACT_ATTRS, *_CONTRACT_TAIL], abstract=True, family="Contract"),
@@ -233,7 +218,7 @@ _PROFILES = (
 
 
 #: Classes that only administrators can read (024, 072).
-_ADMIN_READ_FAMILIES = frozenset({"User", "URP_UserProfile", "CMDBChangeOp"})
+_ADMIN_READ_FAMILIES = frozenset({"User", "URP_UserProfile", "CMDBChangeOp", "CMDBChange"})
 
 
 #: Classes that non-administrators can create/modify (028, 055, 063; README quirk 26).

@@ -26,6 +26,7 @@ from tests.fakes.itop.common import (
     Seed,
 )
 from tests.fakes.itop.datamodel import _PROFILES, _build_model
+from tests.fakes.itop.errors import _ApiError, _ResultError
 from tests.fakes.itop.server import _COOKIE_NAMES, _Server
 from tests.fakes.itop.sessions import PhpSessions
 from tests.fakes.itop.transport import _FakeTransport
@@ -90,6 +91,8 @@ class FakeItop(_Server):
         self._next_id: dict[str, int] = {}
         self._ref_counter = 0
         self._tokens: dict[str, int] = {}
+        self._origin = "webservice-rest"
+        """The origin of the changes being recorded (`interactive` for the UI helpers)."""
         self._seed(seed)
 
     # -- public helpers -----------------------------------------------------------------------
@@ -217,6 +220,53 @@ class FakeItop(_Server):
         fields.update({code: self._render(row, code, "read") for code in self._attrs_of(row)})
         return fields
 
+    def ui_add_entry(
+        self,
+        ticket_id: int,
+        message_html: str,
+        *,
+        login: str = "victor.hugo",
+        attcode: str = "public_log",
+    ) -> None:
+        """An entry typed in the back office by `login` (125, 129): the entry's author is that
+        user, and its change has origin `interactive` and userinfo = the user's display name."""
+        fields = {attcode: {"add_item": {"message": message_html, "format": "html"}}}
+        self._as_ui(login, "core/update", {"key": int(ticket_id), "fields": fields})
+
+    def ui_apply_stimulus(
+        self, ticket_id: int, stimulus: str, *, login: str = "victor.hugo", **fields: Any
+    ) -> None:
+        """A lifecycle transition clicked in the back office by `login` (origin `interactive`)."""
+        self._as_ui(
+            login,
+            "core/apply_stimulus",
+            {"key": int(ticket_id), "stimulus": stimulus, "fields": fields},
+        )
+
+    def _as_ui(self, login: str, operation: str, params: dict[str, Any]) -> None:
+        user = self._user_by_login(login)
+        if user is None:
+            raise ValueError(f"no user {login!r}")
+        payload = {
+            "operation": operation,
+            "class": "UserRequest",
+            "comment": self._display_name(user),
+            "output_fields": "id",
+            **params,
+        }
+        self._origin = "interactive"
+        try:
+            handler = self._op_update if operation == "core/update" else self._op_apply_stimulus
+            handler(payload, user)
+        except (_ApiError, _ResultError) as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            self._origin = "webservice-rest"
+
+    def last_change_op_id(self) -> int:
+        """The highest change op id so far (0 when the history is empty)."""
+        return max((int(r["id"]) for r in self._rows_of("CMDBChangeOp")), default=0)
+
     def log_entries(self, ticket_id: int, attcode: str = "public_log") -> list[dict[str, Any]]:
         """The case-log entries of a ticket, in insertion order, as REST returns them."""
         row = self._rows["UserRequest"].get(int(ticket_id))
@@ -272,6 +322,10 @@ class FakeItop(_Server):
     # -- seed data ----------------------------------------------------------------------------
 
     def _seed(self, seed: Seed) -> None:
+        # The lab's history did not start empty (install, token users): its change ids had two
+        # digits when 071 was recorded, so their text order (iTop's order of change ops) was
+        # their numeric order there. Ids from 10 keep that true for the replayed cases.
+        self._next_id["CMDBChange"] = 10
         for oid, name, code in (
             (1, "My Company/Department", "SOMECODE"),
             (2, "IT Department", ""),

@@ -171,20 +171,6 @@ _USER_PROFILE_ATTRS = [
 ]
 
 
-_CHANGE_OP_ATTRS = [
-    A("date", "datetime", "Date"),
-    A("userinfo", "string", "User info"),
-    A("user_id", "extkey", "User", target="User"),
-    A("objclass", "string", "Object class"),
-    A("objkey", "int", "Object key"),
-    A("attcode", "string", "Attribute"),
-    A("lastentry", "int", "Last entry"),
-    A("finalclass", "finalclass"),
-    A("friendlyname", "friendlyname"),
-    A("user_id_friendlyname", "extfield", key="user_id", remote="friendlyname"),
-]
-
-
 _NAMED_ATTRS = [A("name", "string", "Name", null=False), A("friendlyname", "friendlyname")]
 
 

@@ -48,7 +48,7 @@ class _Class:
     abstract: bool = False
     name_attrs: tuple[str, ...] = ("name",)
     family: str = ""
-    order: Literal["friendlyname", "ref_desc", "id"] = "friendlyname"
+    order: Literal["friendlyname", "ref_desc", "id", "change_text"] = "friendlyname"
 
 
 def _key_fields(key: str, *, obsolescence: bool = False) -> list[_Attr]:

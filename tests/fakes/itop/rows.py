@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.fakes.itop.common import _USER_IDS, TIMEZONE, Failure, Instance, Row, _FieldSpec
 from tests.fakes.itop.datamodel import _ADMIN_READ_FAMILIES, _AGENT_WRITE_FAMILIES, _filter_codes
+from tests.fakes.itop.history import change_op_order
 from tests.fakes.itop.model_types import _COMPUTED_KINDS, _Attr, _Class
 from tests.fakes.itop.php import _collate, _php_str
 from tests.fakes.itop.sessions import PhpSessions
@@ -30,6 +31,7 @@ class _Rows:
     sessions: PhpSessions
     clock: Callable[[], datetime]
     _model: dict[str, _Class]
+    _origin: str
     _filter_code_cache: dict[str, list[str]]
     _rows: dict[str, dict[int, Row]]
     _next_id: dict[str, int]
@@ -118,6 +120,8 @@ class _Rows:
             )
         if order == "id":
             return sorted(unique, key=lambda r: int(r["id"]))
+        if order == "change_text":
+            return sorted(unique, key=change_op_order)
         return sorted(unique, key=lambda r: (_collate(self._friendlyname(r)), int(r["id"])))
 
     # -- users and rights ---------------------------------------------------------------------
@@ -156,6 +160,8 @@ class _Rows:
 
     def _friendlyname(self, row: Row) -> str:
         klass = self._model[row["_class"]]
+        if klass.family == "CMDBChangeOp":
+            return str(row["change"])  # an op is named after its change (114)
         if klass.name == "URP_UserProfile":
             user = self._find("User", int(row["userid"]))
             profile = self._find("URP_Profiles", int(row["profileid"]))

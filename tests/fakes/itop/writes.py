@@ -10,6 +10,7 @@ from typing import Any
 from tests.fakes.itop.common import Row
 from tests.fakes.itop.datamodel import _PRIORITY
 from tests.fakes.itop.errors import _ApiError
+from tests.fakes.itop.history import record_change
 from tests.fakes.itop.model_types import _COMPUTED_KINDS, _STRING_KINDS
 from tests.fakes.itop.php import _format_date
 from tests.fakes.itop.search import _Search
@@ -98,25 +99,12 @@ class _Writes(_Search):
         issues = self._check(row, changed)
         if issues:
             raise _cannot_save(issues, row["_class"], int(row["id"]))
+        before = self._rows[row["_class"]].get(int(row["id"]))
         self._store(row)
-        klass = self._model[row["_class"]]
-        for code in sorted(changed, key=list(klass.attrs).index):
-            if klass.attrs[code].kind == "caselog":
-                self._record_case_log_change(row, code, caller, comment)
+        record_change(self, row, before, changed, caller, comment, origin=self._origin)
 
-    def _record_case_log_change(self, row: Row, code: str, caller: Row, comment: str) -> None:
-        op = self._new_row("CMDBChangeOpSetAttributeCaseLog")
-        op.update(
-            date=_format_date(self.now()),
-            userinfo=comment,
-            user_id=int(caller["id"]),
-            objclass=row["_class"],
-            objkey=int(row["id"]),
-            attcode=code,
-            lastentry=max(len(row[code]) - 1, 0),
-        )
-        op["id"] = self._allocate_id("CMDBChangeOp")
-        self._store(op)
+    def _history_date(self) -> str:
+        return _format_date(self.now())
 
     def _helper_create(
         self, class_name: str, values: Mapping[str, Any], object_id: int | None = None
