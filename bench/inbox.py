@@ -204,7 +204,7 @@ async def tour(env: Environment, recorder: Recorder, round_no: int) -> None:
     await m("resume (+ Home)", lambda: inbox.click("home:resume"))
     inbox.contact_attributes = {"itop_contact_class": "Person", "itop_contact_id": str(person_id)}
     inbox.conversation_id = env.conversation(f"8000{round_no:04d}")
-    await m("Home cold, contact's iTop id", inbox.initialize)
+    await m("Home cold, unsigned iTop attrs", inbox.initialize)
     inbox.contact_attributes = {}
     await earlier_choice(env, recorder, round_no)
     await warmed_by_webhook(env, recorder, round_no)

@@ -147,16 +147,19 @@ async def test_home_reports_partial_sync_with_resume(
     assert "Resume" in texts_of(response)
 
 
-async def test_home_uses_custom_attributes_before_email(
+async def test_home_does_not_take_unsigned_attributes_for_another_email(
     client: httpx.AsyncClient, fake_itop: FakeItop
 ) -> None:
+    # Anybody can set these attributes from a browser: without Messenger security they only
+    # count when the contact's email is that person's.
     seed_tickets(fake_itop)
     response = await initialize(
         client,
         email="somebody.else@example.com",
         custom_attributes={"itop_contact_class": "Person", "itop_contact_id": "15"},
     )
-    assert home_items(response)["home:ongoing"]["title"] == "3 ongoing ticket(s) for this person"
+    assert "No iTop person has the email somebody.else@example.com." in texts_of(response)
+    assert home_items(response)["home:create"]["disabled"] is True
 
 
 async def test_home_says_which_email_matched_nobody(client: httpx.AsyncClient) -> None:

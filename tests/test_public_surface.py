@@ -29,6 +29,7 @@ COMMANDS: dict[str, set[str]] = {
     "events list": {"--config", "--state", "--conversation", "--limit", "--jobs", "--outbound"},
     "events show": {"--config", "id"},
     "events replay": {"--config", "ids", "--dead", "--jobs", "--outbound"},
+    "messenger module": {"--output", "--force"},
 }
 
 

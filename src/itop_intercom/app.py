@@ -22,6 +22,7 @@ from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.intercom.payloads import CanvasRequest
 from itop_intercom.intercom.signatures import verify_canvas_signature, verify_webhook_signature
 from itop_intercom.logs import get_logger
+from itop_intercom.messenger import routes as messenger_routes
 from itop_intercom.preview import routes as preview_routes
 from itop_intercom.runtime import Services
 from itop_intercom.sync import intake
@@ -141,6 +142,7 @@ def create_app(
         services.metrics.intake.labels(topic or "?", outcome).inc()
         return JSONResponse(body, status_code=status)
 
+    messenger_routes.register(app, services)
     if settings.server.preview:
         preview_routes.register(app, services)
     backsync_signal.register(app, services)

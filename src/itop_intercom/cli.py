@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from itop_intercom.sync.commands import register as register_sync_commands
 
     register_sync_commands(sub, with_config)
+    from itop_intercom.messenger.module_files import register as register_messenger_commands
+
+    register_messenger_commands(sub)
     return parser
 
 

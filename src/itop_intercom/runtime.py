@@ -159,8 +159,9 @@ class Services:
 
 def secrets_of(settings: Settings) -> list[str | None]:
     values = [settings.itop.token, settings.intercom.client_secret, settings.intercom.access_token]
+    values.append(settings.messenger.shared_key)
     for ws in settings.workspaces.values():
-        values += [ws.client_secret, ws.access_token]
+        values += [ws.client_secret, ws.access_token, ws.messenger_secret]
     return [v.get_secret_value() if v is not None else None for v in values]
 
 

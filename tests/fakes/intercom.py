@@ -95,6 +95,8 @@ class FakeIntercom:
         self.region: Region = region
         self.app_package_code = app_package_code
         """Set on parts posted through the API, as Intercom does for an app's own posts."""
+        self.identity_verification = False
+        """`app.identity_verification` in `GET /me` (Messenger security enforced)."""
 
         # Switches.
         self.down = False
@@ -285,6 +287,7 @@ class FakeIntercom:
         me = load_example("rest_api/me.json")
         me["app"]["id_code"] = self.workspace_id
         me["app"]["region"] = self.region.upper()
+        me["app"]["identity_verification"] = self.identity_verification
         return self._ok(me)
 
     async def _list_admins(self, request: Request) -> Response:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services
 from tests.fakes.itop import FakeItop
@@ -86,19 +84,24 @@ async def test_home_answers_in_two_round_trips(
         assert elapsed < 3 * 0.15, f"{elapsed:.2f} s: more than two round trips"
 
 
-@pytest.mark.parametrize("attributes", [AGATHA, {}])
-async def test_custom_attributes_or_email(
-    inbox: Inbox, attributes: dict[str, str], fake_itop: FakeItop
-) -> None:
-    inbox.contact_attributes = attributes
-    inbox.contact_email = None if attributes else "AGATHA.christie@demo.com"
+async def test_email_finds_the_person(inbox: Inbox, fake_itop: FakeItop, t: Texts) -> None:
+    inbox.contact_email = "AGATHA.christie@demo.com"
     await inbox.initialize()
     assert not inbox.component("home:create")["disabled"]
-    # With the contact's iTop attributes, nothing is searched by email.
-    email_searches = [
-        c for c in fake_itop.calls if "email" in str((c.get("json_data") or {}).get("key"))
+    assert t("home.person_is", name="Agatha Christie") in inbox.texts()
+    person_queries = [
+        c for c in fake_itop.calls if "SELECT Person" in str((c.get("json_data") or {}).get("key"))
     ]
-    assert bool(email_searches) == (not attributes)
+    assert person_queries
+
+
+async def test_unsigned_attributes_alone_find_nobody(inbox: Inbox) -> None:
+    # Anyone can set these attributes from a browser: without the contact's email to confirm
+    # them (and without Messenger security), they do not name a person.
+    inbox.contact_attributes = AGATHA
+    inbox.contact_email = None
+    await inbox.initialize()
+    assert inbox.component("home:create")["disabled"]
 
 
 async def test_older_payloads_call_the_contact_customer(inbox: Inbox, t: Texts) -> None:

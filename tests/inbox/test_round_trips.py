@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from itop_intercom.app import create_app
 from itop_intercom.locale import Texts
 from itop_intercom.runtime import Services, build_services
 from itop_intercom.settings.model import Settings
-from tests.conftest import CLIENT_SECRET, WORKSPACE
+from tests.conftest import CLIENT_SECRET, WORKSPACE, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.itop.rounds import RoundTripCounter, Window
@@ -85,20 +86,66 @@ async def test_home_cold_by_email_is_one_round_trip_then_warm_is_none(
     assert T("home.person_is", name="Agatha Christie") in agent.texts()
 
 
-async def test_home_cold_by_contact_attributes_is_one_call(
+async def test_home_cold_with_unsigned_attributes_is_one_round_trip(
     agent: Inbox, counter: RoundTripCounter, fake_itop: FakeItop, services: Services
 ) -> None:
+    twin = fake_itop.add_person("Agatha", "Twin", AGATHA_EMAIL)
+    fake_itop.add_ticket(title="Twin's", caller_id=twin)
     ticket = fake_itop.add_ticket(title="Printer", caller_id=AGATHA_ID)
     store = await services.link_store()
     await store.link(WORKSPACE, agent.conversation_id, ticket, agent_url(agent), "test")
     await _warm_up_app(agent, counter)
+    # Unsigned, the attributes only pick Agatha among the persons with the contact's email.
     agent.contact_attributes = {"itop_contact_class": "Person", "itop_contact_id": "15"}
 
     cold = await measured(counter, agent.initialize())
-    assert (cold.round_trips, cold.count) == (1, 2)  # linked UNION ongoing | the person
+    assert (cold.round_trips, cold.count) == (1, 2)  # linked UNION ongoing by email | persons
     assert agent.component("home:linked")["title"] == T("home.linked", count=1)
     assert agent.component("home:ongoing")["title"] == T("home.ongoing", count=1)
+    assert T("home.person_is", name="Agatha Christie") in agent.texts()
     assert T("home.sync_active") in agent.texts()
+
+
+async def test_home_cold_with_a_signed_identity_asks_nothing_by_email(
+    make_settings: SettingsFactory,
+    fake_itop: FakeItop,
+    fake_intercom: FakeIntercom,
+) -> None:
+    settings = make_settings(
+        workspaces={
+            WORKSPACE: {
+                "scope": "SELECT Person",
+                "messenger_secret": "ms-test-3f9a1c7e5b2d",
+                "messenger_enforced": True,
+            }
+        }
+    )
+    counter = RoundTripCounter(fake_itop.transport(), hold=0.03)
+    fake_itop.add_ticket(title="Printer", caller_id=AGATHA_ID)
+    services = build_services(
+        settings, itop_transport=counter, intercom_transport=fake_intercom.transport()
+    )
+    app = create_app(services, on_shutdown_close=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://service.test"
+        ) as http:
+            agent = Inbox(http, WORKSPACE, CLIENT_SECRET, conversation_id="5100002")
+            await _warm_up_app(agent, counter)
+            agent.contact_email = None
+
+            def signed(body: dict[str, Any]) -> None:
+                body["contact"]["external_id"] = f"itop-Person-{AGATHA_ID}"
+
+            agent.hook = signed
+            cold = await measured(counter, agent.initialize())
+            warm = await measured(counter, agent.initialize())
+    finally:
+        await services.aclose()
+    assert (cold.round_trips, cold.count) == (1, 2)  # ongoing by caller id | the person's name
+    assert not any("email" in query for query in cold.queries())
+    assert agent.component("home:ongoing")["title"] == T("home.ongoing", count=1)
+    assert warm.count == 0
 
 
 async def test_home_after_choosing_a_person_is_one_call(

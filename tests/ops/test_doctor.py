@@ -141,7 +141,9 @@ async def test_correct_setup_passes_with_exit_status_0(run: Run, itop: FakeItop)
     assert "Everything checked is ready." in text
     # One line per step heading, in the order of the guide.
     headings = [line for line in text.splitlines() if line.startswith("Step ")]
-    assert headings == [f"Step {n} · {doctor.STEPS[n]}" for n in ("1", "2", "3", "4", "5", "6")]
+    assert headings == [
+        f"Step {n} · {doctor.STEPS[n]}" for n in ("1", "2", "3", "4", "5", "6", "7")
+    ]
     # Nothing is written to iTop.
     assert {c["operation"] for c in itop.calls} <= {"list_operations", "core/get"}
 

@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 HOME_CACHE_SECONDS = 60.0
 HOME_CACHE_MAX_ENTRIES = 10_000
 
-#: What identifies the contact's person in a canvas request: the iTop (class, id) of its
-#: custom attributes, or None, and its email (lower case).
-PersonInputs = tuple[tuple[str, int] | None, str]
+#: What identifies the contact's person in a canvas request: its iTop identity (signed or a
+#: hint, see `messenger.trust`), or None, and its email (lower case).
+PersonInputs = tuple[object, str]
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ Home needs the tickets linked to the conversation, who the contact's person is, 
 ongoing tickets that person has. iTop answers the ticket questions in one call (`overview`: an
 OQL UNION of the linked tickets and the person's ongoing tickets, told apart by their fields):
 
-- person known without iTop (the contact's iTop attributes, an agent's earlier choice, or a
-  look-up of the email in the last seconds): one call, plus the person's name read at the same
+- person known without iTop (the contact's signed iTop identity, an agent's earlier choice, or
+  a look-up of the email in the last seconds): one call, plus the person's name read at the same
   time (unless looked up in the last seconds), which the creation form then needs;
-- person known by email only: the same call finds the ongoing tickets through a JOIN on the
+- person known by email only (unsigned iTop attributes are only a hint, checked against the
+  email's persons): the same call finds the ongoing tickets through a JOIN on the
   person's email, while a second call, sent at the same time, reads the persons with that email
   (iTop returns one class per call, so the persons cannot come in the tickets' answer). Two
   calls, one round trip.
@@ -54,7 +55,9 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
     store = await services.link_store()
     tickets = services.tickets
     branch = await store.branch(workspace_id, conversation_id)
-    ref = who.ref or await remembered_choice_of(services.engine, workspace_id, conversation_id)
+    ref = who.trusted_ref or await remembered_choice_of(
+        services.engine, workspace_id, conversation_id
+    )
     match: PersonMatch
     ongoing_query: str | None = None
     persons: Awaitable[list[Person] | None] | None = None
@@ -68,7 +71,7 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
     else:
         recent = recent_persons_for_email(services, who.email)
         if recent is not None:
-            match = match_for_email(recent, who.email)
+            match = match_for_email(recent, who)
             if match.person_id is not None:
                 ongoing_query = tickets.ongoing_query(match.person_id)
         else:
@@ -81,7 +84,7 @@ async def load(services: Services, workspace_id: str, conversation_id: str, who:
         overview(tickets, queries, fields), persons or _none(), known or _none()
     )
     if candidates is not None:
-        match = match_for_email(candidates, who.email)
+        match = match_for_email(candidates, who)
     if person is not None:
         match = PersonMatch("found", person=person, person_ref=ref)
     person_id = match.person_id

@@ -1,7 +1,9 @@
 """Which iTop person the conversation's contact is.
 
-The chat widget stores `itop_contact_class` / `itop_contact_id` on the Intercom contact; contacts
-that came another way (email, another site) only have an email, so we fall back to it. Several
+The chat widget stores `itop_contact_class` / `itop_contact_id` on the Intercom contact. Signed
+(Messenger security enforced, see `messenger.trust`), the identity names the person; unsigned,
+it is used only when that person's email is the contact's. Contacts that came another way
+(email, another site) only have an email, so we fall back to it. Several
 active persons with that email are not guessed: the agent picks one and the choice is kept for
 the conversation.
 """
@@ -9,16 +11,17 @@ the conversation.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
+from itop_intercom.messenger.trust import ContactIdentity, contact_identity
 from itop_intercom.store.tables import conversation_people
 
 if TYPE_CHECKING:
@@ -79,26 +82,9 @@ class PersonMatch:
         return self.person_ref[1] if self.person_ref else None
 
 
-def _from_custom_attributes(ctx: ScreenContext) -> tuple[str, int] | None:
-    contact = ctx.request.contact
-    if contact is None:
-        return None
-    return ref_from_attributes(contact.custom_attributes or {})
-
-
-def ref_from_attributes(attributes: Mapping[str, Any]) -> tuple[str, int] | None:
-    """The iTop (class, id) the chat widget stored on the Intercom contact, when valid."""
-    class_ = attributes.get("itop_contact_class")
-    raw_id = attributes.get("itop_contact_id")
-    if not class_ or raw_id in (None, ""):
-        return None
-    try:
-        person_id = int(str(raw_id))
-    except ValueError:
-        return None
-    if not str(class_).isidentifier():
-        return None
-    return str(class_), person_id
+def _identity(ctx: ScreenContext) -> ContactIdentity | None:
+    template = ctx.services.settings.messenger.user_id_template
+    return contact_identity(ctx.request.contact, ctx.workspace, template)
 
 
 async def remembered_choice(ctx: ScreenContext) -> tuple[str, int] | None:
@@ -141,7 +127,10 @@ async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int)
 
 async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
     """The person when it is known without searching iTop by email (no iTop call)."""
-    ref = _from_custom_attributes(ctx) or await remembered_choice(ctx)
+    identity = _identity(ctx)
+    if identity is not None and identity.trust == "trusted":
+        return PersonMatch("found", person_ref=(identity.person_class, identity.person_id))
+    ref = await remembered_choice(ctx)
     return PersonMatch("found", person_ref=ref) if ref else None
 
 
@@ -159,10 +148,11 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
         person = await person_for_ref(ctx.services, quick.person_ref)
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
-    email = contact_email(ctx)
-    if not email:
+    contact_who = who(ctx)
+    if not contact_who.email:
         return PersonMatch("no_email")
-    return match_for_email(await persons_for_email(ctx.services, email), email)
+    candidates = await persons_for_email(ctx.services, contact_who.email)
+    return match_for_email(candidates, contact_who)
 
 
 async def person_for_ref(services: Services, ref: tuple[str, int]) -> Person | None:
@@ -188,7 +178,11 @@ def recent_persons_for_email(services: Services, email: str) -> list[Person] | N
     return list(hit) if isinstance(hit, list) else None
 
 
-def match_for_email(candidates: list[Person], email: str) -> PersonMatch:
+def match_for_email(candidates: list[Person], contact: Who) -> PersonMatch:
+    email = contact.email
+    hinted = _hinted(contact, candidates)
+    if hinted is not None:
+        return PersonMatch("found", person=hinted, email=email)
     if len(candidates) == 1:
         return PersonMatch("found", person=candidates[0], email=email)
     if not candidates:
@@ -196,23 +190,41 @@ def match_for_email(candidates: list[Person], email: str) -> PersonMatch:
     return PersonMatch("ambiguous", candidates=candidates, email=email)
 
 
-def contact_email(ctx: ScreenContext) -> str:
-    contact = ctx.request.contact
-    return (contact.email or "").strip() if contact else ""
+def _hinted(contact: Who, candidates: list[Person]) -> Person | None:
+    """The person named by unsigned attributes, only if they have the contact's email (they are
+    among the email's candidates): anyone can set those attributes from a browser, nobody can
+    change the contact's email that way. Among several persons sharing an email, it is the one."""
+    identity = contact.identity
+    if identity is None:
+        return None
+    for person in candidates:
+        if (person.class_, person.id) == (identity.person_class, identity.person_id):
+            return person
+    return None
 
 
 @dataclass(frozen=True)
 class Who:
-    """What is known about the contact's person without asking iTop."""
+    """What the contact says about its person without asking iTop: its iTop identity (signed,
+    or a mere hint) and its email."""
 
-    ref: tuple[str, int] | None
-    """(class, id) from the contact's iTop attributes."""
+    identity: ContactIdentity | None
     email: str
 
     @property
-    def inputs(self) -> tuple[tuple[str, int] | None, str]:
-        return self.ref, self.email.lower()
+    def trusted_ref(self) -> tuple[str, int] | None:
+        """The person's (class, id) when the identity is signed."""
+        identity = self.identity
+        if identity is None or identity.trust != "trusted":
+            return None
+        return identity.person_class, identity.person_id
+
+    @property
+    def inputs(self) -> tuple[object, str]:
+        return self.identity, self.email.lower()
 
 
 def who(ctx: ScreenContext) -> Who:
-    return Who(_from_custom_attributes(ctx), contact_email(ctx))
+    contact = ctx.request.contact
+    email = (contact.email or "").strip() if contact else ""
+    return Who(_identity(ctx), email)

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox import home_data
-from itop_intercom.inbox.person import Who, ref_from_attributes
+from itop_intercom.inbox.person import Who
 from itop_intercom.intercom.errors import IntercomError
 from itop_intercom.intercom.payloads import Contact
 from itop_intercom.logs import get_logger
+from itop_intercom.messenger.trust import contact_identity
 from itop_intercom.settings.model import ResolvedWorkspace
 
 if TYPE_CHECKING:
@@ -84,5 +85,7 @@ async def _who(
         except (IntercomError, NotConfigured, ValidationError) as exc:
             log.info("warm-up without the contact", error=type(exc).__name__)
         else:
-            return Who(ref_from_attributes(contact.custom_attributes), contact.email or "")
+            template = services.settings.messenger.user_id_template
+            identity = contact_identity(contact, workspace, template)
+            return Who(identity, (contact.email or "").strip())
     return Who(None, email)

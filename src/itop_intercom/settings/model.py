@@ -34,6 +34,7 @@ from itop_intercom.settings.form import (
 )
 
 Region = Literal["us", "eu", "au"]
+MessengerSecurity = Literal["jwt", "user_hash"]
 Language = Literal["en", "fr"]
 
 #: The extension's defaults for `sync_app.ticket.attributes_mapping`.
@@ -153,6 +154,15 @@ class WorkspaceSettings(_Section):
     access_token_file: Path | None = None
     region: Region | None = None
     language: Language | None = None
+    messenger_secret: SecretStr | None = None
+    """The Messenger's identity-verification secret (Intercom: Settings › Messenger › Security).
+    Signs the identity token of users booted from iTop; never leaves the service."""
+    messenger_secret_file: Path | None = None
+    messenger_security: MessengerSecurity = "jwt"
+    """How the identity is signed: `jwt` (Messenger security, current) or `user_hash` (legacy)."""
+    messenger_enforced: bool = False
+    """True once "Enforce" is on in Intercom's Messenger security settings: only then is a
+    contact's user id proof of who chats, and the Inbox trusts it without checking the email."""
 
     @model_validator(mode="after")
     def _secrets_from_files(self) -> WorkspaceSettings:
@@ -160,6 +170,10 @@ class WorkspaceSettings(_Section):
             self.client_secret = _read_secret_file(self.client_secret_file, "client_secret")
         if self.access_token is None:
             self.access_token = _read_secret_file(self.access_token_file, "access_token")
+        if self.messenger_secret is None:
+            self.messenger_secret = _read_secret_file(
+                self.messenger_secret_file, "messenger_secret"
+            )
         return self
 
 
@@ -237,6 +251,34 @@ class MessengerSettings(_Section):
     portal_url_maker: str = "itop-portal"
     """Which iTop page end users get: `itop-portal`, `backoffice`, or a URL template with
     {itop_url}, {class} and {id}."""
+    shared_key: SecretStr | None = None
+    """The key the iTop module signs its requests with (the same value in iTop's configuration)."""
+    shared_key_file: Path | None = None
+    user_id_template: str = "itop-{person_class}-{person_id}"
+    """The Intercom `user_id` of an iTop person; must keep {person_class} and {person_id}."""
+    company_id_template: str = "itop-org-{org_id}"
+    """The Intercom `company_id` of the person's organisation."""
+    token_seconds: Annotated[int, Field(ge=300, le=86400)] = 3600
+    """Lifetime of the signed identity; iTop reuses a boot answer until shortly before."""
+    refusal_cache_seconds: Annotated[int, Field(ge=0, le=86400)] = 300
+    """How long iTop remembers "no Messenger for this user" before asking again."""
+    request_max_age_seconds: Annotated[int, Field(ge=5, le=600)] = 60
+    """How old (or early) a request of the module may be; also how long nonces are kept."""
+    widget_url: str = "https://widget.intercom.io/widget/{app_id}"
+    """Intercom's Messenger loader script; {app_id} is the workspace id."""
+
+    @field_validator("user_id_template")
+    @classmethod
+    def _user_id_template(cls, value: str) -> str:
+        if "{person_class}" not in value or "{person_id}" not in value:
+            raise ValueError("must contain {person_class} and {person_id}")
+        return value
+
+    @model_validator(mode="after")
+    def _shared_key_from_file(self) -> MessengerSettings:
+        if self.shared_key is None:
+            self.shared_key = _read_secret_file(self.shared_key_file, "messenger.shared_key")
+        return self
 
 
 class SyncSettings(_Section):
@@ -316,6 +358,9 @@ class Settings(BaseSettings):
             access_token=ws.access_token or self.intercom.access_token,
             region=ws.region or self.intercom.region,
             language=ws.language or self.language,
+            messenger_secret=ws.messenger_secret,
+            messenger_security=ws.messenger_security,
+            messenger_enforced=ws.messenger_enforced,
         )
 
 
@@ -328,6 +373,9 @@ class ResolvedWorkspace(BaseModel):
     access_token: SecretStr | None
     region: Region
     language: Language
+    messenger_secret: SecretStr | None = None
+    messenger_security: MessengerSecurity = "jwt"
+    messenger_enforced: bool = False
 
 
 def to_async_url(url: str) -> str:

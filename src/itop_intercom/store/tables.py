@@ -232,3 +232,13 @@ backsync_conversations = sa.Table(
     sa.Column("lease_until", EpochSeconds, nullable=True),
     sa.Index("ix_backsync_conversations_due", "due_at"),
 )
+
+#: Nonces of the iTop module's signed requests, kept while their timestamp is acceptable, so that
+#: a captured request cannot be replayed (on any instance sharing the database).
+messenger_nonces = sa.Table(
+    "messenger_nonces",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("expires_at", EpochSeconds, nullable=False),
+    sa.Index("ix_messenger_nonces_expires", "expires_at"),
+)

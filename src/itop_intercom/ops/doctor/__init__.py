@@ -12,6 +12,8 @@ to fix it, in words an iTop administrator understands without reading our code.
 5. Canvas Kit and webhook URLs: `public_url` present and https.
 6. Module settings: workspaces (and whether they match the access tokens), ticket class,
    mapped attribute codes, form / subtitle / detail attributes, and where links are kept.
+7. End users' chat (iTop module): the shared key, the module's endpoint, Messenger security
+   per workspace (`messenger`).
 
 The checks only read: nothing is written to iTop or Intercom. iTop and Intercom are checked
 concurrently, and every call, and each of the two groups, has a deadline derived from the

@@ -21,6 +21,7 @@ STEPS: Final[Mapping[str, str]] = {
     "4": "Access token",
     "5": "Canvas Kit and webhook URLs",
     "6": "Module settings",
+    "7": "End users' chat (iTop module)",
 }
 
 

@@ -9,6 +9,7 @@ import httpx
 
 from itop_intercom.ops.doctor.intercom import IntercomChecks, intercom_skipped
 from itop_intercom.ops.doctor.itop import ItopChecks
+from itop_intercom.ops.doctor.messenger import messenger_checks
 from itop_intercom.ops.doctor.result import CheckResult, step_order
 from itop_intercom.ops.doctor.settings_checks import settings_checks
 from itop_intercom.ops.doctor.texts import configured_secrets, scrub
@@ -21,6 +22,7 @@ async def run_checks(
     itop_only: bool = False,
     itop_transport: httpx.AsyncBaseTransport | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
+    messenger_transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
     """Run every check; the results come ordered by setup step."""
     settings_results = settings_checks(settings, itop_only=itop_only)
@@ -47,6 +49,12 @@ async def run_checks(
         )
     await asyncio.gather(*groups)
     results = [*settings_results, *itop_results, *intercom_results]
+    results += await messenger_checks(
+        settings,
+        messenger_transport,
+        intercom=not itop_only,
+        intercom_transport=intercom_transport,
+    )
     # Stable sort: within a step, the order in which the checks ran is kept.
     results.sort(key=lambda r: step_order(r.step))
     secrets = configured_secrets(settings)

@@ -40,9 +40,10 @@ def configured_secrets(settings: Settings) -> list[str]:
         settings.itop.token,
         settings.intercom.client_secret,
         settings.intercom.access_token,
+        settings.messenger.shared_key,
     ]
     for ws in settings.workspaces.values():
-        values.extend([ws.client_secret, ws.access_token])
+        values.extend([ws.client_secret, ws.access_token, ws.messenger_secret])
     found = {v for v in (secret_value(s) for s in values) if v is not None}
     # Longest first, so that a secret containing another is removed whole.
     return sorted(found, key=len, reverse=True)
