@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from itop_intercom.runtime import Services, build_services
+from itop_intercom.runtime import Services
 from itop_intercom.store.tables import backsync_conversations, backsync_cursor
 from itop_intercom.sync.back.runner import BacksyncRunner
 from tests.conftest import WORKSPACE, SettingsFactory
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import load_example
+from tests.service import services_on
 from tests.sync.conftest import link_ticket
 
 #: An Intercom admin with Victor Hugo's email (an iTop agent who is also an Intercom teammate).
@@ -91,11 +92,7 @@ def start(make_settings: SettingsFactory, fake_itop: FakeItop, intercom: FakeInt
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[Services]:
-        services = build_services(
-            make_settings(**overrides),
-            itop_transport=fake_itop.transport(),
-            intercom_transport=intercom.transport(),
-        )
+        services = services_on(make_settings(**overrides), fake_itop, intercom)
         try:
             yield services
         finally:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from itop_intercom.app import create_app
-from itop_intercom.runtime import build_services
 from itop_intercom.sync.back.poller import state_of
 from tests.conftest import SettingsFactory
+from tests.service import running_service
 
 SECRET = "hook-secret-3f9a"
 
@@ -15,16 +14,9 @@ SECRET = "hook-secret-3f9a"
 async def _post(
     make_settings: SettingsFactory, headers: dict[str, str], **settings: object
 ) -> tuple[httpx.Response, bool]:
-    services = build_services(make_settings(**settings))
-    app = create_app(services, on_shutdown_close=False)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://service.test"
-        ) as client:
-            response = await client.post("/itop/changed", content=b"{}", headers=headers)
+    async with running_service(make_settings(**settings)) as (services, client):
+        response = await client.post("/itop/changed", content=b"{}", headers=headers)
         return response, state_of(services).poll_now.is_set()
-    finally:
-        await services.aclose()
 
 
 async def test_the_right_secret_wakes_the_poller(make_settings: SettingsFactory) -> None:
