@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+import itop_intercom
 from itop_intercom.logs import configure
 from itop_intercom.runtime import Services
 from tests.conftest import (
@@ -297,3 +298,10 @@ async def test_a_strange_stored_data_echo_gives_a_canvas_not_an_error(
     raw, headers = signed_canvas(body, CLIENT_SECRET)
     response = await client.post("/intercom/canvas/submit", content=raw, headers=headers)
     assert "home:create" in home_items(response)
+
+
+async def test_root_names_the_service(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.json()["service"] == "itop-intercom"
+    assert response.json()["version"] == itop_intercom.__version__

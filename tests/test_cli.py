@@ -54,7 +54,7 @@ def test_urls_without_public_url_explains(
 ) -> None:
     path = tmp_path / "s.toml"
     path.write_text("")
-    assert main(["urls", "--config", str(path)]) == 2
+    assert main(["urls", "--config", str(path)]) == 1
     assert "public_url is not set" in capsys.readouterr().err
 
 
@@ -63,7 +63,7 @@ def test_invalid_settings_stop_with_the_key_named(
 ) -> None:
     path = tmp_path / "s.toml"
     path.write_text('[itop]\nrest_version = "9"\n')
-    assert main(["serve", "--config", str(path)]) == 2
+    assert main(["serve", "--config", str(path)]) == 1
     assert "itop.rest_version" in capsys.readouterr().err
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.types import ASGIApp
 
+from itop_intercom import __version__
 from itop_intercom.inbox import dispatch, warmup
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.intercom.payloads import CanvasRequest
@@ -164,9 +165,17 @@ def create_app(
             return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    @app.get("/")
+    async def root() -> JSONResponse:
+        # What someone who opens the service's address sees: what it is, and where to look.
+        return JSONResponse(
+            {"service": "itop-intercom", "version": __version__, "health": "/healthz"}
+        )
+
     @app.get("/metrics")
     async def metrics() -> Response:
         await intake.refresh_gauges(services)
+        await services.usage.refresh()
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.exception_handler(Exception)

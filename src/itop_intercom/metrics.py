@@ -77,6 +77,17 @@ class Metrics:
         self.jobs_dead = Gauge(
             "itop_intercom_jobs_dead", "Background jobs given up on (dead letters)", registry=r
         )
+        self.database_bytes = Gauge(
+            "itop_intercom_database_bytes",
+            "Size of the database (refreshed at most every 30 seconds)",
+            registry=r,
+        )
+        self.table_rows = Gauge(
+            "itop_intercom_table_rows",
+            "Rows per table of the database (refreshed at most every 30 seconds)",
+            ["table"],
+            registry=r,
+        )
 
         # iTop → Intercom back-sync.
         self.backsync_polls = Counter(

@@ -40,6 +40,8 @@ from itop_intercom.metrics import Metrics
 from itop_intercom.settings.model import ResolvedWorkspace, Settings
 from itop_intercom.store.database import Database
 from itop_intercom.store.db import create_engine
+from itop_intercom.store.instance_lock import InstanceLock, hold_instance_lock
+from itop_intercom.store.usage import UsageGauges
 from itop_intercom.sync.back.state import BacksyncState
 from itop_intercom.sync.groupcommit import PartWriter
 from itop_intercom.sync.jobs import JobHandler
@@ -74,6 +76,19 @@ class Services:
     _link_store: LinkStore | None = None
     _link_store_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _intercom: dict[str, IntercomClient] = field(default_factory=dict)
+    _usage: UsageGauges | None = None
+    instance_lock: InstanceLock | None = None
+    """Held by `serve` and `worker` on a SQLite database: one instance per file."""
+
+    @property
+    def usage(self) -> UsageGauges:
+        """The database size and row-count gauges of /metrics, with their short cache."""
+        if self._usage is None:
+            self._usage = UsageGauges(
+                self.engine, self.metrics.database_bytes, self.metrics.table_rows
+            )
+        return self._usage
+
     backsync: BacksyncState | None = None
     home_cache: HomeCache = field(default_factory=HomeCache)
     """What Home shows, per conversation, for a minute (see `inbox.home_cache`)."""
@@ -102,6 +117,7 @@ class Services:
                 version=self.settings.itop.rest_version,
                 timeout=self.settings.itop.timeout_seconds,
                 read_retries=self.settings.itop.read_retries,
+                retry_delay=self.settings.itop.retry_delay_seconds,
                 verify_tls=self.settings.itop.verify_tls,
                 transport=self.itop_transport,
                 observer=self.metrics.observe_itop,
@@ -142,6 +158,7 @@ class Services:
                 api_base=str(api_base) if api_base else None,
                 api_version=self.settings.intercom.api_version,
                 timeout=self.settings.intercom.timeout_seconds,
+                retry_delay=self.settings.intercom.retry_delay_seconds,
                 transport=self.intercom_transport,
                 observer=self.metrics.observe_intercom,
             )
@@ -150,6 +167,8 @@ class Services:
 
     async def aclose(self) -> None:
         await self.warmups.aclose()
+        if self.instance_lock is not None:
+            self.instance_lock.release()
         if self._itop is not None:
             await self._itop.aclose()
         for client in self._intercom.values():
@@ -170,9 +189,14 @@ def build_services(
     *,
     itop_transport: httpx.AsyncBaseTransport | None = None,
     intercom_transport: httpx.AsyncBaseTransport | None = None,
+    single_instance: bool = False,
 ) -> Services:
+    """The services of one instance. `single_instance` (serve, worker): on SQLite, take the
+    database's instance lock first (`SecondInstance` when another process holds it)."""
+    lock = hold_instance_lock(settings.database_url) if single_instance else None
     db = Database(create_engine(settings.database_url))
     return Services(
+        instance_lock=lock,
         settings=settings,
         db=db,
         metrics=Metrics(),

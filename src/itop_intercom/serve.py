@@ -15,7 +15,7 @@ log = get_logger("itop_intercom.serve")
 
 
 def run(settings: Settings, *, host: str | None, port: int | None, with_worker: bool) -> int:
-    services = build_services(settings)
+    services = build_services(settings, single_instance=True)
     configure(settings.log_level, settings.log_format, services.secret_mask)
     upgrade(settings.database_url)
     background = None

@@ -109,6 +109,10 @@ class FakeIntercom:
         """Seconds by which every answer is delayed (after the request was processed)."""
         self.fail_status: int | None = None
         """When set, every call is answered with this status and an error body."""
+        self.denied: set[str] = set()
+        """Permissions the token lacks: "read" and/or "write" (conversations). Intercom then
+        answers 401 `token_unauthorized` to the calls that need them, before looking up the
+        conversation."""
         self.lose_answer_next = 0
         """The next N replies are stored, then answered 502: the post happened, the caller
         cannot know it (a crash or a cut connection between the post and its bookkeeping)."""
@@ -137,6 +141,7 @@ class FakeIntercom:
             routes=[
                 Route("/me", self._me, methods=["GET"]),
                 Route("/admins", self._list_admins, methods=["GET"]),
+                Route("/conversations", self._list_conversations, methods=["GET"]),
                 Route("/conversations/{id}", self._get_conversation, methods=["GET"]),
                 Route("/conversations/{id}/reply", self._reply, methods=["POST"]),
                 Route("/conversations/{id}/parts", self._manage, methods=["POST"]),
@@ -295,8 +300,34 @@ class FakeIntercom:
             return refused
         return self._ok({"type": "admin.list", "admins": list(self.admins.values())})
 
+    def _lacks(self, permission: str) -> JSONResponse | None:
+        if permission not in self.denied:
+            return None
+        return JSONResponse(
+            _error_body("token_unauthorized", "Not authorized to access resource"),
+            status_code=401,
+        )
+
+    async def _list_conversations(self, request: Request) -> Response:
+        if (refused := await self._gate(request)) is not None:
+            return refused
+        if (refused := self._lacks("read")) is not None:
+            return refused
+        per_page = int(request.query_params.get("per_page", "20"))
+        conversations = [copy.deepcopy(c) for c in self.conversations.values()][:per_page]
+        return self._ok(
+            {
+                "type": "conversation.list",
+                "conversations": conversations,
+                "total_count": len(self.conversations),
+                "pages": {"type": "pages", "page": 1, "per_page": per_page, "total_pages": 1},
+            }
+        )
+
     async def _get_conversation(self, request: Request) -> Response:
         if (refused := await self._gate(request)) is not None:
+            return refused
+        if (refused := self._lacks("read")) is not None:
             return refused
         conversation = self.conversations.get(request.path_params["id"])
         if conversation is None:
@@ -332,6 +363,8 @@ class FakeIntercom:
 
     async def _reply(self, request: Request) -> Response:
         if (refused := await self._gate(request)) is not None:
+            return refused
+        if (refused := self._lacks("write")) is not None:
             return refused
         body = self.calls[-1].json
         if not isinstance(body, dict):

@@ -11,6 +11,7 @@ from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import DEFAULT_ADMIN_NAME
 from tests.inbox.driver import Inbox
+from tests.waiting import eventually
 
 
 async def _detail(inbox: Inbox, ticket: int) -> None:
@@ -133,8 +134,6 @@ async def test_a_link_written_after_the_budget_ran_out_still_gets_its_note_once(
     services: Services,
     t: Texts,
 ) -> None:
-    import asyncio
-
     ticket = fake_itop.add_ticket(title="Slow link")
     await _detail(inbox, ticket)
     # Reads fit in the budget; with links in iTop, the link write (applied, then answered
@@ -142,7 +141,8 @@ async def test_a_link_written_after_the_budget_ran_out_still_gets_its_note_once(
     services.settings.itop.canvas_budget_seconds = 0.8
     fake_itop.latency = 0.5
     await inbox.click(f"link:{ticket}")
-    await asyncio.sleep(1.5)  # whatever the canvas said, the link and its note go on
+    # Whatever the canvas said, the link and its note go on in the background.
+    await eventually(lambda: len(fake_intercom.replies) == 1)
     fake_itop.latency = 0
     link = await (await services.link_store()).link_of(ticket)
     assert link is not None and link.conversation_id == inbox.conversation_id

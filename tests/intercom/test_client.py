@@ -358,7 +358,8 @@ async def test_post_retried_on_connect_error(fake: FakeIntercom) -> None:
 
 async def test_get_retried_on_5xx(fake: FakeIntercom) -> None:
     transport = _Flaky(fake.transport(), failures=2, status=503)
-    async with IntercomClient(DEFAULT_TOKEN, transport=transport) as c:
+    # The retries are the subject, not the backoff's length (settings: retry_delay_seconds).
+    async with IntercomClient(DEFAULT_TOKEN, transport=transport, retry_delay=0.001) as c:
         conversation = await c.get_conversation(CONVERSATION_ID)
     assert conversation["id"] == CONVERSATION_ID
     assert transport.seen == 3
@@ -366,7 +367,9 @@ async def test_get_retried_on_5xx(fake: FakeIntercom) -> None:
 
 async def test_get_retried_on_timeout_then_gives_up(fake: FakeIntercom) -> None:
     fake.latency = 0.5
-    async with IntercomClient(DEFAULT_TOKEN, timeout=0.1, transport=fake.transport()) as c:
+    async with IntercomClient(
+        DEFAULT_TOKEN, timeout=0.1, transport=fake.transport(), retry_delay=0.001
+    ) as c:
         with pytest.raises(IntercomUnavailable):
             await c.get_conversation(CONVERSATION_ID)
     assert _api_calls(fake) == 1 + READ_RETRIES

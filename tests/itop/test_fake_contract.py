@@ -3,13 +3,12 @@
 Each transcript `tests/data/itop-rest/{intercom,vanilla}/NNN-*.json` is replayed against a fresh
 `FakeItop` configured like the recorded instance, sending exactly the recorded request (method,
 path and query string, headers, form, raw body, cookies) over HTTP (the fake's ASGI transport).
-The transcripts were recorded in sequence on one database, so the state a case needs is rebuilt
-test-locally by replaying, through `FakeItop.api()`, the earlier state-changing cases of the same
-folder (their recorded codes are asserted on the way), plus the one unrecorded step that 062's
-notes describe. The answer must then match: HTTP status, content type, `code`, `message`, and the
-whole body recursively (same keys in the same order, same JSON types, same values), except dates
-that are "now" at recording time (any `Y-m-d H:i:s` is accepted there) and the ids of change-log
-rows (071), which depend on unrecorded history.
+The state a case needs (the lab's database just before it) is rebuilt by `lab_replay.prepare`.
+The answer must then match: HTTP status, content type, `code`, `message`, and the whole body
+recursively (same keys in the same order, same JSON types, same values), except dates that are
+"now" at recording time before 110 (any `Y-m-d H:i:s` is accepted there), the ids of change-log
+rows (071), which depend on unrecorded history, and the order of history rows that share
+iTop's sort value (the ops of one change, the changes of one second), which iTop leaves open.
 
 The transcripts are the project's own lab recordings, kept in `tests/data/itop-rest` (set
 ITOP_TRANSCRIPTS_DIR to replay another copy); the test fails when they cannot be found. When the
@@ -20,37 +19,25 @@ that the copy in the repository has every recording and the same bytes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 import pytest
 
-from tests.fakes.itop import (
-    ADMIN_TOKEN,
-    AGENT_TOKEN,
-    NO_REST_TOKEN,
-    OTHER_INSTANCE_TOKEN,
-    FakeItop,
+from tests.fakes.itop import ADMIN_TOKEN, AGENT_TOKEN, NO_REST_TOKEN, FakeItop
+from tests.itop.lab_replay import (
+    COPY,
+    FOLDERS,
+    TRANSCRIPTS,
+    load,
+    number_of,
+    prepare,
+    token_for,
 )
-from tests.reference import DATA, reference
+from tests.reference import reference
 
-#: The copy of the transcripts kept in the repository.
-_COPY = DATA / "itop-rest"
-
-
-def _transcripts_dir() -> Path | None:
-    candidate = Path(os.environ.get("ITOP_TRANSCRIPTS_DIR") or _COPY)
-    return candidate if (candidate / "intercom").is_dir() else None
-
-
-TRANSCRIPTS = _transcripts_dir()
-FOLDERS: tuple[Literal["intercom", "vanilla"], ...] = ("intercom", "vanilla")
-#: Cases 078-094 do not change the database; the others are replayed to rebuild the state.
-_STATELESS = range(78, 95)
 _RECORDING_NOW = re.compile(r"^2026-11-25 \d\d:\d\d:\d\d$")
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
@@ -62,29 +49,17 @@ def _case_files() -> list[Any]:
     params = []
     for folder in FOLDERS:
         for path in sorted((TRANSCRIPTS / folder).glob("[0-9][0-9][0-9]-*.json")):
-            marks = _not_yet_replayed(_number(path.name))
+            marks = _not_yet_replayed(number_of(path.name))
             params.append(pytest.param(folder, path.name, id=f"{folder}/{path.stem}", marks=marks))
     return params
 
 
-#: Cases recorded after the fake was written, which it does not replay yet: the change history
-#: (110-129, read by the iTop -> Intercom back-sync) and the one-round-trip queries (130-140,
-#: JOIN / UNION / LIMIT, used by the Inbox's Home). Strict: once the fake learns a range, its
-#: cases pass and this marker fails them, so the range must be removed from here.
+#: Cases recorded after the fake was written, which it does not replay yet: one-round-trip
+#: queries of the Inbox's Home that need OQL the fake lacks. Strict: once the fake learns them,
+#: their cases pass and this marker fails them, so the range must be removed from here.
 _NOT_YET_REPLAYED: dict[range, str] = {
-    # 119 and 128 (the history refused to the agent token) are replayed; the others read a
-    # database reset right before 110 (other ids), which this harness does not rebuild yet.
-    range(110, 119): "history cases recorded on a database reset before 110",
-    range(120, 128): "history cases recorded on a database reset before 110",
-    range(129, 130): "history cases recorded on a database reset before 110",
-    # The fake answers JOIN / UNION / LIMIT like iTop (133, 136, 138 and 140 replay; the same
-    # behaviours on equivalent tickets: tests/itop/test_fake_union.py), but these cases count
-    # the tickets of the database reset before 110.
-    range(130, 133): "one-round-trip cases recorded on a database reset before 110",
-    range(134, 135): "iTop's message lists the Change subclasses, which the fake does not have",
-    range(135, 136): "one-round-trip cases recorded on a database reset before 110",
-    range(137, 138): "one-round-trip cases recorded on a database reset before 110",
-    range(139, 140): "one-round-trip cases recorded on a database reset before 110",
+    # 134: iTop's message lists the Change subclasses, which the fake does not model.
+    range(134, 135): "the fake has no Change subclasses for iTop's list of expected classes",
 }
 
 
@@ -95,84 +70,8 @@ def _not_yet_replayed(number: int) -> list[pytest.MarkDecorator]:
     return []
 
 
-def _load(folder: str, name: str) -> dict[str, Any]:
-    assert TRANSCRIPTS is not None
-    data: dict[str, Any] = json.loads((TRANSCRIPTS / folder / name).read_text("utf-8"))
-    return data
-
-
-def _number(name: str) -> int:
-    return int(name[:3])
-
-
-def _by_number(folder: str) -> dict[int, str]:
-    assert TRANSCRIPTS is not None
-    return {_number(p.name): p.name for p in (TRANSCRIPTS / folder).glob("[0-9][0-9][0-9]-*.json")}
-
-
-def _token_for(case: dict[str, Any]) -> str | None:
-    user = case.get("token_user") or ""
-    if "intercom_sync_app" in user:
-        return ADMIN_TOKEN
-    if "intercom_sync_agent" in user:
-        return AGENT_TOKEN
-    if "OTHER lab instance" in user:
-        return OTHER_INSTANCE_TOKEN
-    return None
-
-
-def _version_of(case: dict[str, Any]) -> str:
-    query = urllib.parse.urlsplit(str(case["url_path_and_query"])).query
-    return dict(urllib.parse.parse_qsl(query))["version"]
-
-
-def _prepare(folder: Literal["intercom", "vanilla"], number: int) -> FakeItop:
-    """A fake in the state the recorded database had just before case `number`."""
-    setup_case = 7 <= number <= 10
-    fake = FakeItop(instance=folder, seed="install" if setup_case else "lab")
-    if setup_case:
-        prior = list(range(7, number))
-    elif number >= 25:
-        prior = [n for n in range(25, number) if n not in _STATELESS]
-    else:
-        prior = []
-    files = _by_number(folder)
-    for n in prior:
-        if n == 62:
-            # 062's notes: an unrecorded add_item put one entry in ticket 2's public_log first.
-            body = {
-                "operation": "core/update",
-                "comment": "itop-lab",
-                "class": "UserRequest",
-                "key": 2,
-                "output_fields": "id",
-                "fields": {
-                    "public_log": {
-                        "add_item": {
-                            "message": "<p>First message of the conversation (will be lost)</p>",
-                            "format": "html",
-                        }
-                    }
-                },
-            }
-            assert fake.api(body)["code"] == 0
-        if n not in files:
-            continue
-        case = _load(folder, files[n])
-        token = _token_for(case)
-        assert token is not None, files[n]
-        answer = fake.api(case["request_form"]["json_data"], token=token, version=_version_of(case))
-        recorded = case["response_json"]["code"]
-        assert answer["code"] == recorded, f"setup replay of {files[n]}: {answer}"
-    if number == 23:
-        fake.remove("User", 100)  # the fake's extra NO_REST_TOKEN user did not exist in the lab
-    if number == 93:
-        fake.rest_token_allowed = False  # 093: rest-token removed from allowed_login_types
-    return fake
-
-
 def _request(case: dict[str, Any]) -> httpx.Request:
-    token = _token_for(case)
+    token = token_for(case)
 
     def fill(text: str) -> str:
         return text.replace("ITOP_USER_TOKEN", token) if token else text
@@ -193,6 +92,31 @@ def _request(case: dict[str, Any]) -> httpx.Request:
     return httpx.Request(case["http_method"], url, headers=headers, content=content)
 
 
+def _tie(key: str, answer: Any) -> str | None:
+    """What iTop sorts the history on: a change op by its change id (as text), a change by its
+    date. Rows that share it come back in any order (the ops of change 9 are listed 460, 457,
+    459, 458 in intercom 120 and 458, 460, 457, 459 in 127; the changes of one second 5, 8,
+    6, 7 in 116). None for other classes, or when the answer lacks that field."""
+    class_name = key.split("::")[0]
+    if class_name.startswith("CMDBChangeOp"):
+        code = "change"
+    elif class_name == "CMDBChange":
+        code = "date"
+    else:
+        return None
+    fields = answer.get("fields") if isinstance(answer, dict) else None
+    return str(fields[code]) if isinstance(fields, dict) and code in fields else None
+
+
+def _in_any_order_among_ties(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Whether `actual` holds the keys of `expected` in an order iTop could have given: the
+    same sequence of sort values, rows of equal value in any order (history classes only)."""
+    ties = {key: _tie(key, answer) for key, answer in expected.items()}
+    if not ties or None in ties.values() or set(actual) != set(expected):
+        return False
+    return [ties[key] for key in actual] == list(ties.values())
+
+
 def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_ids: bool) -> None:
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
@@ -206,6 +130,10 @@ def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_i
                 return
             for index, (a, e) in enumerate(zip(actual.values(), expected.values(), strict=True)):
                 _diff(a, e, f"{path}[{index}]", problems, loose_ids=loose_ids)
+            return
+        if path.endswith(".objects") and _in_any_order_among_ties(actual, expected):
+            for key, value in expected.items():
+                _diff(actual[key], value, f"{path}.{key}", problems, loose_ids=loose_ids)
             return
         if list(actual) != list(expected):
             problems.append(f"{path}: keys {list(actual)} instead of {list(expected)}")
@@ -231,10 +159,10 @@ def _diff(actual: Any, expected: Any, path: str, problems: list[str], *, loose_i
 
 @pytest.mark.parametrize(("folder", "name"), _case_files())
 async def test_transcript(folder: Literal["intercom", "vanilla"], name: str) -> None:
-    assert TRANSCRIPTS is not None, f"no transcripts in {_COPY} (nor ITOP_TRANSCRIPTS_DIR)"
-    case = _load(folder, name)
-    number = _number(name)
-    fake = _prepare(folder, number)
+    assert TRANSCRIPTS is not None, f"no transcripts in {COPY} (nor ITOP_TRANSCRIPTS_DIR)"
+    case = load(folder, name)
+    number = number_of(name)
+    fake = prepare(folder, number)
     async with httpx.AsyncClient(transport=fake.transport()) as http:
         response = await http.send(_request(case))
 
@@ -409,10 +337,10 @@ async def test_helpers() -> None:
 def test_transcripts_are_up_to_date() -> None:
     """The lab may record new cases into `shared/itop-rest`; the repository's copy must follow."""
     lab = reference("itop-rest")
-    ours = {p.relative_to(_COPY): p.read_bytes() for p in _COPY.rglob("*") if p.is_file()}
+    ours = {p.relative_to(COPY): p.read_bytes() for p in COPY.rglob("*") if p.is_file()}
     theirs = {p.relative_to(lab): p.read_bytes() for p in lab.rglob("*") if p.is_file()}
     missing = sorted(str(p) for p in theirs.keys() - ours.keys())
     changed = sorted(str(p) for p in theirs.keys() & ours.keys() if theirs[p] != ours[p])
     assert not missing and not changed, (
-        f"copy {lab} to {_COPY}: missing {missing[:10]}, changed {changed[:10]}"
+        f"copy {lab} to {COPY}: missing {missing[:10]}, changed {changed[:10]}"
     )

@@ -55,7 +55,7 @@ def assert_no_secret(text: str) -> None:
 
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "public_url": "https://bridge.example.com/",
+        "public_url": "https://bridge.support.test/",
         "itop": {"url": "http://itop.test/", "token": ITOP_TOKEN, "timeout_seconds": 2.0},
         "intercom": {"access_token": INTERCOM_TOKEN, "timeout_seconds": 2.0},
         "workspaces": {WORKSPACE: {"scope": "SELECT Person", "client_secret": CLIENT_SECRET}},
@@ -237,7 +237,7 @@ async def test_public_url_missing_or_not_https_is_a_warning(run: Run) -> None:
     missing = await run(make_settings(public_url=None))
     assert only(missing, "settings.public_url_missing").status == "warn"
     assert report(missing)[0] == 0
-    plain = await run(make_settings(public_url="http://bridge.example.com/"))
+    plain = await run(make_settings(public_url="http://bridge.support.test/"))
     assert only(plain, "settings.public_url_not_https").status == "warn"
     assert failures(plain) == []
 

@@ -572,15 +572,15 @@ def test_unknown_settings_are_warned_on_stderr(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_malformed_input_exits_2_and_writes_nothing(
+def test_malformed_input_exits_1_and_writes_nothing(
     tmp_path: Path, name: str, text: str, location: str
 ) -> None:
     source = _write(tmp_path, name, text)
     output = tmp_path / "out" / "settings.toml"
     output.parent.mkdir()
     run = Run(source, output)
-    assert run.status == 2
-    assert run.err.startswith(f"error: {source}: {location}"), run.err
+    assert run.status == 1
+    assert run.err.startswith(f"itop-intercom: error: {source}: {location}"), run.err
     assert run.out == ""
     assert list(output.parent.iterdir()) == []
     run.assert_no_secret_on_console("sk_FAKE_")
@@ -590,14 +590,14 @@ def test_not_utf8(tmp_path: Path) -> None:
     source = tmp_path / "config-itop.php"
     source.write_bytes(b"<?php\n\n$x = '\xe9';\n")
     run = Run(source, None)
-    assert run.status == 2
+    assert run.status == 1
     assert "line 3: the file is not UTF-8 text" in run.err
 
 
-def test_type_problems_exit_2(tmp_path: Path) -> None:
+def test_type_problems_exit_1(tmp_path: Path) -> None:
     source = _write(tmp_path, "c.php", _php("    'enabled_portals' => 'itop-portal',"))
     run = Run(source, tmp_path / "out.toml")
-    assert run.status == 2
+    assert run.status == 1
     assert "these settings cannot be carried over:\n  enabled_portals: expected a list" in run.err
     assert not (tmp_path / "out.toml").exists()
 
@@ -614,7 +614,7 @@ def test_document_refused_by_the_service_is_not_written(tmp_path: Path) -> None:
     )
     output = tmp_path / "out.toml"
     run = Run(source, output)
-    assert run.status == 2
+    assert run.status == 1
     assert "the imported settings would not be accepted by the service" in run.err
     assert "workspaces" in run.err and "not an Intercom workspace id" in run.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.php"]
@@ -623,8 +623,8 @@ def test_document_refused_by_the_service_is_not_written(tmp_path: Path) -> None:
 
 def test_missing_input(tmp_path: Path) -> None:
     run = Run(tmp_path / "nope.php", None)
-    assert run.status == 2
-    assert run.err.startswith("error: cannot read")
+    assert run.status == 1
+    assert run.err.startswith("itop-intercom: error: cannot read")
 
 
 def test_output_must_not_be_the_input(tmp_path: Path) -> None:
@@ -638,7 +638,7 @@ def test_output_must_not_be_the_input(tmp_path: Path) -> None:
 def test_unwritable_output_exits_1(tmp_path: Path) -> None:
     run = Run(PHP_EXAMPLE, tmp_path / "missing-dir" / "out.toml")
     assert run.status == 1
-    assert run.err.startswith("error: cannot write")
+    assert run.err.startswith("itop-intercom: error: cannot write")
     run.assert_no_secret_on_console()
 
 

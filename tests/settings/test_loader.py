@@ -133,3 +133,23 @@ def test_relative_secret_files_are_relative_to_the_settings_file(
     assert settings.itop.token is not None
     assert settings.itop.token.get_secret_value() == "relative-token"
     assert settings.data_dir == conf / "data"
+
+
+def test_the_example_explains_every_key() -> None:
+    import re
+
+    from itop_intercom.settings.keys import leaf_paths, node_of
+    from itop_intercom.settings.model import Settings
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    missing = []
+    for path in leaf_paths(node_of(Settings)):
+        name = path[-1]
+        if name == "<name>":
+            continue  # an entry of a table whose keys are data (attribute names…)
+        if not re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text):
+            missing.append(".".join(path))
+    assert missing == []
+    # Self-contained: no pointer to documents that are not in the repository.
+    for outside in ("DESIGN", "NOTES", "quirk"):
+        assert outside not in text

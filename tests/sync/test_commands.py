@@ -99,10 +99,10 @@ async def test_replay_needs_ids_or_dead(config: str, capsys: pytest.CaptureFixtu
     assert await _run(["events", "replay", "1", "--dead", "--config", config]) == 2
 
 
-async def test_bad_settings_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_bad_settings_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[sync]\nunknown = 1\n", encoding="utf-8")
-    assert await _run(["events", "list", "--config", str(path)]) == 2
+    assert await _run(["events", "list", "--config", str(path)]) == 1
     assert "sync.unknown" in capsys.readouterr().err
 
 

@@ -70,6 +70,7 @@ class IntercomClient:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_rate_limit_wait: float = 30.0,
+        retry_delay: float = 0.1,
         observer: CallObserver | None = None,
     ) -> None:
         if not access_token:
@@ -82,6 +83,8 @@ class IntercomClient:
         self._api_origin = (base.scheme.lower(), base.netloc.lower())
         self._api_version = api_version
         self._max_rate_limit_wait = max_rate_limit_wait
+        self._retry_delay = retry_delay
+        """Base of the backoff between retries: delay × 2^attempt, capped at 2 s, jittered."""
         self._observer = observer
         # Only non-secret headers are client-wide; the token is added per API request so that
         # attachment downloads from other hosts (the CDN) never receive it.
@@ -117,6 +120,16 @@ class IntercomClient:
     async def me(self) -> dict[str, Any]:
         """`GET /me`: the token's admin and its workspace (`app.id_code`, `app.region`)."""
         return await self._api("me", "GET", "/me", idempotent=True)
+
+    async def list_conversations(self, per_page: int = 1) -> dict[str, Any]:
+        """`GET /conversations`: the newest conversations (needs "Read conversations")."""
+        return await self._api(
+            "list_conversations",
+            "GET",
+            "/conversations",
+            params={"per_page": str(per_page)},
+            idempotent=True,
+        )
 
     async def get_conversation(
         self, conversation_id: str, *, plaintext: bool = False
@@ -264,7 +277,9 @@ class IntercomClient:
                 if not may_retry or attempt >= READ_RETRIES:
                     raise
                 attempt += 1
-                await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))
+                await asyncio.sleep(
+                    min(2.0, self._retry_delay * 2**attempt) * (0.5 + random.random())
+                )
 
     async def _observed(self, operation: str, call: Awaitable[_T]) -> _T:
         started = time.perf_counter()

@@ -103,8 +103,11 @@ class ItopClient:
         transport: httpx.AsyncBaseTransport | None = None,
         observer: CallObserver | None = None,
         comment: str = DEFAULT_COMMENT,
+        retry_delay: float = 0.1,
     ) -> None:
         self._rest_url = rest_url
+        self._retry_delay = retry_delay
+        """Base of the backoff between retries: delay × 2^attempt, capped at 2 s, jittered."""
         self._token = token
         self._version = version
         self._read_retries = read_retries
@@ -161,7 +164,7 @@ class ItopClient:
                 if not may_retry or attempt >= self._read_retries:
                     raise
             attempt += 1
-            await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))
+            await asyncio.sleep(min(2.0, self._retry_delay * 2**attempt) * (0.5 + random.random()))
 
     async def _call_once(
         self,

@@ -76,10 +76,14 @@ def cmd_module(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
 
 def register(sub: Any) -> None:
     """Add `messenger module` to the command's subparsers."""
-    messenger = sub.add_parser("messenger", help="the end users' chat in iTop (iTop module)")
-    messenger_sub = messenger.add_subparsers(dest="messenger_command", required=True)
-    module = messenger_sub.add_parser(
-        "module", help="write the iTop module, ready to copy into iTop's extensions/ folder"
+    from itop_intercom.cli_style import add_command, add_subcommands
+
+    messenger = add_command(sub, "messenger", "the end users' chat in iTop (iTop module)")
+    messenger_sub = add_subcommands(messenger, "messenger_command")
+    module = add_command(
+        messenger_sub,
+        "module",
+        "write the iTop module, ready to copy into iTop's extensions/ folder",
     )
     module.add_argument("--output", "-o", required=True, metavar="DIR", help="folder to write to")
     module.add_argument("--force", action="store_true", help="replace an existing copy")

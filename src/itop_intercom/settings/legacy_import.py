@@ -229,11 +229,11 @@ def run_import(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
-    """The `config import` command. 0: written; 2: unusable input or options (nothing written);
-    1: the output could not be written."""
+    """The `config import` command. 0: written; 1: unusable input, or the output could not be
+    written (nothing written); 2: options that do not go together."""
 
-    def fail(message: str, status: int = 2) -> int:
-        print(f"error: {message}", file=stderr)
+    def fail(message: str, status: int = 1) -> int:
+        print(f"itop-intercom: error: {message}", file=stderr)
         return status
 
     if secrets_mode is None:
@@ -241,11 +241,11 @@ def run_import(
     elif secrets_mode in SECRETS_MODES:
         mode = secrets_mode
     else:
-        return fail(f"--secrets must be one of {', '.join(SECRETS_MODES)}")
+        return fail(f"--secrets must be one of {', '.join(SECRETS_MODES)}", 2)
     if output_path is None and mode != "omit":
-        return fail(f"--secrets {mode} needs -o FILE: secrets are never printed on the console")
+        return fail(f"--secrets {mode} needs -o FILE: secrets are never printed on the console", 2)
     if output_path is not None and output_path.resolve() == input_path.resolve():
-        return fail("the output file is the input file; choose another -o")
+        return fail("the output file is the input file; choose another -o", 2)
     try:
         raw = input_path.read_bytes()
     except OSError as exc:
@@ -259,7 +259,7 @@ def run_import(
         details = "\n".join(f"  {problem}" for problem in exc.problems)
         return fail(f"{input_path}: these settings cannot be carried over:\n{details}")
     for warning in result.warnings:
-        print(f"warning: {warning}", file=stderr)
+        print(f"itop-intercom: warning: {warning}", file=stderr)
 
     source = input_path.resolve()
     invalid = _validate(result, source, form, mode)

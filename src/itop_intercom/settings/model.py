@@ -2,9 +2,9 @@
 
 Keys follow the PHP extension's module settings (`sync_app.ticket.class`...) so that an
 administrator who knows the extension recognises them, with our additions (per-workspace secrets,
-regions, database, sync tuning). Secrets are `SecretStr` so that printing a model, a validation
-error or a log event never shows them; they may come from the TOML file, the environment or a
-`*_file` path.
+regions, database, sync tuning, back-sync, retention). Secrets are `SecretStr` so that printing a
+model, a validation error or a log event never shows them; they may come from the TOML file, the
+environment or a `*_file` path.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from itop_intercom.settings.form import (
     check_placeholders,
     default_fields,
 )
+from itop_intercom.settings.retention import RetentionSettings
 
 Region = Literal["us", "eu", "au"]
 MessengerSecurity = Literal["jwt", "user_hash"]
@@ -102,6 +103,8 @@ class ItopSettings(_Section):
     """How long an Inbox screen may wait for iTop before it answers a 'retry' canvas."""
     verify_tls: bool = True
     read_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_delay_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """Base of the backoff between two tries of a read: delay × 2^attempt, capped at 2 s."""
 
     @field_validator("rest_version")
     @classmethod
@@ -133,6 +136,8 @@ class IntercomSettings(_Section):
     api_version: str = "2.11"
     region: Region = "us"
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    retry_delay_seconds: Annotated[float, Field(ge=0, le=10)] = 0.1
+    """Base of the backoff between two tries of a call: delay × 2^attempt, capped at 2 s."""
 
     @model_validator(mode="after")
     def _secrets_from_files(self) -> IntercomSettings:
@@ -327,6 +332,7 @@ class Settings(BaseSettings):
     view_ticket: ViewTicketSettings = Field(default_factory=ViewTicketSettings)
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     backsync: BacksyncSettings = Field(default_factory=BacksyncSettings)
 
     @field_validator("workspaces")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -54,6 +55,15 @@ def alembic_config(async_url: str) -> Config:
 
 
 def upgrade(async_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to run at every start and from several processes."""
-    ensure_sqlite_dir(async_url)
-    command.upgrade(alembic_config(async_url), revision)
+    """Bring the schema to `revision`; safe to run at every start and from several processes.
+
+    A database that cannot be reached, opened or written raises `DatabaseUnavailable` with one
+    line naming the database and the setting to fix.
+    """
+    from itop_intercom.store.problems import check_sqlite_directory, unavailable
+
+    check_sqlite_directory(async_url)
+    try:
+        command.upgrade(alembic_config(async_url), revision)
+    except (SQLAlchemyError, OSError) as exc:
+        raise unavailable(exc, async_url) from None

@@ -86,6 +86,8 @@ conversation_parts = sa.Table(
     sa.Column("planned_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("workspace_id", "conversation_id", "part_id", name="uq_parts_identity"),
     sa.Index("ix_parts_plan", "plan", "id"),
+    # Retention: the parts old enough to go are a range of this index.
+    sa.Index("ix_parts_received", "received_at"),
 )
 
 #: One row per (part, ticket): the unit of work of the sync, and the bookkeeping of "exactly
@@ -125,6 +127,8 @@ deliveries = sa.Table(
     sa.UniqueConstraint("part_row_id", "ticket_class", "ticket_id", name="uq_deliveries_target"),
     sa.Index("ix_deliveries_conversation", "workspace_id", "conversation_id", "state"),
     sa.Index("ix_deliveries_state_due", "state", "due_at"),
+    # Retention: the finished deliveries past their time are a range of this index.
+    sa.Index("ix_deliveries_state_finished", "state", "finished_at"),
 )
 
 #: One row per conversation that has (or had) deliveries: the lock and the schedule of its
@@ -161,6 +165,7 @@ jobs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Index("ix_jobs_state_due", "state", "due_at"),
+    sa.Index("ix_jobs_state_finished", "state", "finished_at"),
 )
 
 #: iTop → Intercom: the history cursor (one row, `name` "history"). `op_id` is the highest change
@@ -218,6 +223,7 @@ backsync_outbox = sa.Table(
     ),
     sa.Index("ix_backsync_outbox_conversation", "workspace_id", "conversation_id", "state"),
     sa.Index("ix_backsync_outbox_state", "state", "changed_at"),
+    sa.Index("ix_backsync_outbox_finished", "state", "finished_at"),
 )
 
 #: iTop → Intercom: the lease and schedule of each conversation's outbox (one sender at a time

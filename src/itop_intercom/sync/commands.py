@@ -3,8 +3,8 @@
 An *event* is a delivery: one conversation part going to one ticket's case log. Its id is what
 `events show` and `events replay` take. With `--jobs`, `list` and `replay` work on the
 background jobs instead (e.g. a reply to post in Intercom after a ticket was created). Exit
-status: 0 done; 1 something asked for was not found or could not be replayed; 2 settings or
-database problem.
+status: 0 done; 1 something asked for was not found or could not be replayed, or a settings or
+database problem; 2 a command line that does not make sense.
 """
 
 from __future__ import annotations
@@ -16,15 +16,29 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from itop_intercom.cli_style import (
+    EXIT_FAILED,
+    ConfigAdder,
+    add_command,
+    add_subcommands,
+    fail,
+    usage_error,
+)
 from itop_intercom.settings.loader import load_or_report
 from itop_intercom.settings.model import Settings
-
-ConfigAdder = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
 def register(sub: Any, with_config: ConfigAdder) -> None:
     """Add `worker` and `events list|show|replay` to the command's subparsers."""
-    worker = with_config(sub.add_parser("worker", help="run the sync worker on its own"))
+    worker = with_config(
+        add_command(
+            sub,
+            "worker",
+            "run the sync worker on its own",
+            "Run the sync worker on its own: apply the stored conversation parts to the iTop "
+            "tickets until stopped (several workers may share one PostgreSQL database).",
+        )
+    )
     worker.add_argument(
         "--once",
         action="store_true",
@@ -32,27 +46,31 @@ def register(sub: Any, with_config: ConfigAdder) -> None:
     )
     worker.set_defaults(func=cmd_worker)
 
-    events = sub.add_parser("events", help="inspect and replay synchronised parts")
-    events_sub = events.add_subparsers(dest="events_command", required=True)
+    events = add_command(sub, "events", "inspect and replay synchronised parts")
+    events_sub = add_subcommands(events, "events_command")
 
-    listing = with_config(events_sub.add_parser("list", help="list events, newest first"))
+    listing = with_config(add_command(events_sub, "list", "list events, newest first"))
     listing.add_argument("--state", choices=["pending", "done", "dead"], help="only this state")
     listing.add_argument("--conversation", metavar="ID", help="only this Intercom conversation")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N rows (default 50)"
+    )
     listing.add_argument("--jobs", action="store_true", help="list background jobs instead")
     listing.add_argument(
         "--outbound", action="store_true", help="list posts from iTop to Intercom instead"
     )
     listing.set_defaults(func=cmd_events_list)
 
-    show = with_config(events_sub.add_parser("show", help="everything about one event"))
-    show.add_argument("id", type=int)
+    show = with_config(add_command(events_sub, "show", "everything about one event"))
+    show.add_argument("id", type=int, metavar="ID", help="the event id (first column of list)")
     show.set_defaults(func=cmd_events_show)
 
     replay = with_config(
-        events_sub.add_parser("replay", help="apply dead events again (never twice in iTop)")
+        add_command(events_sub, "replay", "apply dead events again (never twice in iTop)")
     )
-    replay.add_argument("ids", type=int, nargs="*", metavar="ID")
+    replay.add_argument(
+        "ids", type=int, nargs="*", metavar="ID", help="the events (or jobs) to replay"
+    )
     replay.add_argument("--dead", action="store_true", help="replay every dead event")
     replay.add_argument("--jobs", action="store_true", help="replay background jobs instead")
     replay.add_argument(
@@ -66,11 +84,12 @@ def _settings(args: argparse.Namespace, stderr: TextIO) -> Settings | None:
 
 
 def _with_db(settings: Settings, action: Callable[[Any], Awaitable[int]], stderr: TextIO) -> int:
-    """Run `action(db)` on a migrated database; report database failures as exit 2."""
+    """Run `action(db)` on a migrated database; report database failures in one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from itop_intercom.store.database import Database
     from itop_intercom.store.db import create_engine, upgrade
+    from itop_intercom.store.problems import describe
 
     async def main() -> int:
         db = Database(create_engine(settings.database_url))
@@ -83,22 +102,27 @@ def _with_db(settings: Settings, action: Callable[[Any], Awaitable[int]], stderr
         upgrade(settings.database_url)
         return asyncio.run(main())
     except SQLAlchemyError as exc:
-        print(f"itop-intercom: database error: {type(exc).__name__}", file=stderr)
-        return 2
+        return fail(describe(exc, settings.database_url), stderr)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
-        return 2
+        return EXIT_FAILED
     from itop_intercom.logs import configure
     from itop_intercom.runtime import build_services
     from itop_intercom.store.db import upgrade
     from itop_intercom.sync.worker import Worker, run_until_signalled
 
-    services = build_services(settings)
+    # On SQLite, the instance lock first: a second instance stops before touching anything.
+    services = build_services(settings, single_instance=True)
     configure(settings.log_level, settings.log_format, services.secret_mask)
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except BaseException:
+        if services.instance_lock is not None:
+            services.instance_lock.release()
+        raise
 
     async def main() -> int:
         if args.once:
@@ -130,7 +154,7 @@ def _short(text: str | None, width: int) -> str:
 def cmd_events_list(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
-        return 2
+        return EXIT_FAILED
     if args.jobs:
         return _with_db(settings, lambda db: jobs_list(db, args, sys.stdout), sys.stderr)
     if args.outbound:
@@ -194,7 +218,7 @@ async def events_list(db: Any, args: argparse.Namespace, out: TextIO) -> int:
 def cmd_events_show(args: argparse.Namespace) -> int:
     settings = _settings(args, sys.stderr)
     if settings is None:
-        return 2
+        return EXIT_FAILED
     return _with_db(
         settings, lambda db: events_show(db, args.id, sys.stdout, sys.stderr), sys.stderr
     )
@@ -205,8 +229,7 @@ async def events_show(db: Any, event_id: int, out: TextIO, err: TextIO) -> int:
 
     event = await events.get_event(db, event_id)
     if event is None:
-        print(f"itop-intercom: no event {event_id}", file=err)
-        return 1
+        return fail(f"no event {event_id}; `itop-intercom events list` shows the ids", err)
     attachments = event.progress.get("attachments") or []
     lines = [
         ("event", str(event.id)),
@@ -263,14 +286,12 @@ async def events_show(db: Any, event_id: int, out: TextIO, err: TextIO) -> int:
 
 def cmd_events_replay(args: argparse.Namespace) -> int:
     if not args.ids and not args.dead:
-        print("itop-intercom: give event ids or --dead", file=sys.stderr)
-        return 2
+        return usage_error("give event ids or --dead")
     if args.ids and args.dead:
-        print("itop-intercom: give event ids or --dead, not both", file=sys.stderr)
-        return 2
+        return usage_error("give event ids or --dead, not both")
     settings = _settings(args, sys.stderr)
     if settings is None:
-        return 2
+        return EXIT_FAILED
     replay = jobs_replay if args.jobs else events_replay
     if args.outbound:
         from itop_intercom.sync.back.commands import outbound_replay
@@ -288,9 +309,9 @@ async def jobs_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, err:
 
     replayed, not_found, not_dead = await jobs.replay(db, ids, all_dead=all_dead)
     for job_id in not_found:
-        print(f"itop-intercom: no job {job_id}", file=err)
+        fail(f"no job {job_id}", err)
     for job_id, state in not_dead:
-        print(f"itop-intercom: job {job_id} is {state}, not dead: not replayed", file=err)
+        fail(f"job {job_id} is {state}, not dead: not replayed", err)
     if replayed:
         print(f"{len(replayed)} job(s) will run again: {', '.join(map(str, replayed))}", file=out)
     elif all_dead:
@@ -303,9 +324,9 @@ async def events_replay(db: Any, ids: list[int], all_dead: bool, out: TextIO, er
 
     result = await queue.replay(db, ids, all_dead=all_dead)
     for event_id in result.not_found:
-        print(f"itop-intercom: no event {event_id}", file=err)
+        fail(f"no event {event_id}", err)
     for event_id, state in result.not_dead:
-        print(f"itop-intercom: event {event_id} is {state}, not dead: not replayed", file=err)
+        fail(f"event {event_id} is {state}, not dead: not replayed", err)
     if result.replayed:
         shown = ", ".join(str(i) for i in result.replayed[:20])
         more = f" and {len(result.replayed) - 20} more" if len(result.replayed) > 20 else ""

@@ -38,6 +38,7 @@ from itop_intercom.sync.failures import Failure, backoff, classify, past_max_age
 from itop_intercom.sync.health import ItopHealth
 from itop_intercom.sync.planner import plan_new_parts
 from itop_intercom.sync.queue import Claim, Delivery
+from itop_intercom.sync.retention_loop import retention_loop
 
 if TYPE_CHECKING:
     from itop_intercom.runtime import Services
@@ -78,6 +79,7 @@ class Worker:
             asyncio.create_task(self._planner_loop(stop, wake), name="sync-planner"),
             asyncio.create_task(self._applier_loop(stop), name="sync-applier"),
             asyncio.create_task(self._heartbeat_loop(stop), name="sync-heartbeat"),
+            asyncio.create_task(retention_loop(self.services, stop), name="sync-retention"),
             asyncio.create_task(self.backsync.run(stop), name="backsync"),
         ]
         try:

@@ -25,6 +25,8 @@ listed before it):
 - `rows` (state, storage, rights, rendering) -> `search` (OQL evaluation, keys, values) ->
   `writes` (checks, insert, update) -> `operations` (one method per REST verb) -> `server`
   (rest.php, status.php, ASGI) -> `fake` (`FakeItop`: toggles, test helpers, seed data).
+- `snapshots`: the lab database the change-history cases 110+ start from, built with the
+  helpers of `FakeItop`, and the history cursor of a restored database.
 - `transport`: the httpx transport with network failures; `__main__`: serve over HTTP.
 
 Behaviour and where it comes from
@@ -116,12 +118,15 @@ Inferred, NOT recorded in any transcript (flagged so that nobody mistakes them f
   default of the catalogue statuses (empty in iTop) and the friendlyname of a link class (the
   friendlynames of the objects it links, joined by a space) are not recorded anywhere.
 - Users' ids: intercom admin 1, intercom_sync_app 2, intercom_sync_agent 3, agatha.christie 4,
-  victor.hugo 5 (vanilla: 1, 4, 5, 6, 7); the extra NO_REST_TOKEN user is id 100
+  victor.hugo 5 (vanilla: 1, 4, 5, 6, 7; the lab rebuilt for 110+: as intercom in both); the extra
+  NO_REST_TOKEN user is id 100
   ("intercom_sync_norest"). Demo persons other than those named in the transcripts are invented.
 
 Seeds: `seed="lab"` (default) is the database as the transcripts use it after their setup cases
 007-010 (agatha.christie / victor.hugo accounts, Persons 40 and 41); `seed="install"` is the clean
-snapshot the recordings start from (demo data and the token users only).
+snapshot the recordings start from (demo data and the token users only); `seed="rebuilt"` is
+that install on the lab rebuilt for the cases 110+, whose token users are 2 and 3 in both
+instances (`snapshots.before_history_cases` adds the rest of that lab's snapshot).
 
 Test hooks (see FakeItop): `rest_token_allowed`, `down`, `http_status`, `not_rest`, `latency`,
 `fail_next`, `calls`, `clock`, `default_version`, and the helpers add_person / add_user /

@@ -45,7 +45,7 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 Instance: TypeAlias = Literal["intercom", "vanilla"]
 
 
-Seed: TypeAlias = Literal["lab", "install"]
+Seed: TypeAlias = Literal["lab", "install", "rebuilt"]
 
 
 Row: TypeAlias = dict[str, Any]

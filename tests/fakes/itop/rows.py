@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from tests.fakes.itop.common import _USER_IDS, TIMEZONE, Failure, Instance, Row, _FieldSpec
+from tests.fakes.itop.common import ADMIN_TOKEN, TIMEZONE, Failure, Instance, Row, _FieldSpec
 from tests.fakes.itop.datamodel import _ADMIN_READ_FAMILIES, _AGENT_WRITE_FAMILIES, _filter_codes
 from tests.fakes.itop.history import change_op_order
 from tests.fakes.itop.model_types import _COMPUTED_KINDS, _Attr, _Class
@@ -151,8 +151,8 @@ class _Rows:
         return self._is_admin(user) or self._model[class_name].family in _AGENT_WRITE_FAMILIES
 
     def _admin_row(self) -> Row:
-        row = self._find("User", _USER_IDS[self.instance]["app"])
-        if row is None:  # pragma: no cover - the seed always has it
+        row = self._find("User", self._tokens.get(ADMIN_TOKEN, 0))
+        if row is None:  # pragma: no cover - every seed has it
             raise RuntimeError("the admin token user is missing")
         return row
 

@@ -25,36 +25,61 @@ async def run_checks(
     messenger_transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[CheckResult]:
     """Run every check; the results come ordered by setup step."""
+    # Imported here: the added checks import this package's result type.
+    from itop_intercom.ops.check_more import finish, more_checks
+
     settings_results = settings_checks(settings, itop_only=itop_only)
     itop_results: list[CheckResult] = []
     intercom_results: list[CheckResult] = []
-    groups: list[Awaitable[None]] = [
+    itop_group = asyncio.ensure_future(
         bounded_group(
             ItopChecks(settings, itop_transport, itop_results).run(),
             itop_results,
             itop_budget(settings),
             itop_overrun,
         )
-    ]
+    )
+    groups: list[Awaitable[None]] = [itop_group]
+    intercom_checks = IntercomChecks(settings, intercom_transport, intercom_results)
     if itop_only:
         intercom_results.extend(intercom_skipped())
     else:
         groups.append(
             bounded_group(
-                IntercomChecks(settings, intercom_transport, intercom_results).run(),
+                intercom_checks.run(),
                 intercom_results,
                 intercom_budget(settings),
                 intercom_overrun,
             )
         )
+
+    async def itop_usable() -> bool:
+        await itop_group
+        return not any(r.blocking and r.step == "1" for r in itop_results)
+
+    # Placeholders, scopes, token permissions (ops/check_more.py): the scope once iTop's token
+    # user works, the permissions reusing the /me answers above.
+    more: list[CheckResult] = []
+    groups.append(
+        more_checks(
+            settings,
+            more,
+            itop_only=itop_only,
+            itop_usable=itop_usable,
+            me_of=intercom_checks._me_task,
+            itop_transport=itop_transport,
+            intercom_transport=intercom_transport,
+        )
+    )
     await asyncio.gather(*groups)
-    results = [*settings_results, *itop_results, *intercom_results]
+    results = [*settings_results, *itop_results, *intercom_results, *more]
     results += await messenger_checks(
         settings,
         messenger_transport,
         intercom=not itop_only,
         intercom_transport=intercom_transport,
     )
+    results = finish(results)
     # Stable sort: within a step, the order in which the checks ran is kept.
     results.sort(key=lambda r: step_order(r.step))
     secrets = configured_secrets(settings)

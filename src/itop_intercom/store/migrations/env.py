@@ -13,7 +13,9 @@ config = context.config
 def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    # A PostgreSQL server that does not answer fails the start in seconds, not minutes.
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Several instances may start together: one migrates, the others wait.
