@@ -184,7 +184,7 @@ async def test_home_needs_at_most_two_itop_round_trips(
     fake_itop.calls.clear()
     seed_tickets(fake_itop)
     await initialize(client)
-    assert len(fake_itop.calls) <= 3  # linked + person in parallel, then ongoing
+    assert len(fake_itop.calls) <= 2  # the tickets (one UNION) and the persons, sent together
 
 
 async def test_itop_down_gives_a_retry_canvas_not_an_http_error(

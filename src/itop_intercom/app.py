@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from itop_intercom import __version__
-from itop_intercom.inbox import dispatch
+from itop_intercom.inbox import dispatch, warmup
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.inbox.state_seal import seal_answer
 from itop_intercom.intercom.invalid import invalid_fields
@@ -148,6 +148,8 @@ def create_app(
         except intake.MalformedNotification as exc:
             return refused(request, Refused(400, str(exc)), "webhook")
         fields.update(outcome=outcome, conversation=body.get("conversation"))
+        if outcome == "accepted":
+            warmup.after_webhook(services, verified.workspace, verified.data)
         services.metrics.requests.labels("webhook", outcome).inc()
         services.metrics.intake.labels(topic_label(topic), outcome).inc()
         return JSONResponse(body, status_code=status)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from itop_intercom.errors import NotConfigured
 from itop_intercom.inbox.actions import action_table
 from itop_intercom.inbox.creation import Creations
+from itop_intercom.inbox.home_cache import HomeCache
 from itop_intercom.inbox.jobs import job_handlers
 from itop_intercom.inbox.messages import PreviewOutbox
 from itop_intercom.inbox.person import PersonLookups
@@ -45,6 +46,12 @@ from itop_intercom.store.usage import UsageGauges
 from itop_intercom.sync.back.state import BacksyncState
 from itop_intercom.sync.groupcommit import PartWriter
 from itop_intercom.sync.jobs import JobHandler
+from itop_intercom.work_queue import BoundedWork
+
+#: Home warm-ups run one at a time (iTop serves only a few calls at once, and the agents' own
+#: screens and the sync come first); at most this many wait, further ones are dropped.
+WARMUP_CONCURRENCY = 1
+WARMUP_MAX_PENDING = 200
 
 __all__ = ("NotConfigured", "Services", "build_services", "secrets_of")
 
@@ -84,6 +91,14 @@ class Services:
         return self._usage
 
     backsync: BacksyncState | None = None
+    home_cache: HomeCache = field(default_factory=HomeCache)
+    """What Home shows, per conversation, for a minute (see `inbox.home_cache`)."""
+    warmups: BoundedWork = field(
+        default_factory=lambda: BoundedWork(
+            "home warm-up", concurrency=WARMUP_CONCURRENCY, max_pending=WARMUP_MAX_PENDING
+        )
+    )
+    """Home data read in the background when a webhook announces a message."""
 
     @property
     def engine(self) -> AsyncEngine:
@@ -160,6 +175,7 @@ class Services:
         return client
 
     async def aclose(self) -> None:
+        await self.warmups.aclose()
         if self.instance_lock is not None:
             self.instance_lock.release()
         if self._itop is not None:

@@ -51,6 +51,7 @@ async def test_itop_answering_html(inbox: Inbox, fake_itop: FakeItop, t: Texts) 
     await inbox.initialize()
     assert inbox.screen == "home"
     fake_itop.http_status = 502
+    inbox.conversation_id = "215470926154999"  # not seen yet: Home must ask iTop
     await inbox.initialize()
     assert t("error.itop_down") in inbox.texts()
 

@@ -25,6 +25,7 @@ async def one_dead_one_done(
     await post_webhook(client, REPLIED, "c1", [user_part("101", "refused <b>text</b>", T0)])
     await post_webhook(client, REPLIED, "c1", [user_part("102", "fine", T0 + 1)])
     await post_webhook(client, REPLIED, "c9", [user_part("901", "nobody linked", T0)])
+    await services.warmups.join()  # Home's warm-ups read iTop in the background
     await plan_new_parts(services)
     await worker.ctx.authors.resolve(AGATHA_EMAIL, "Agatha", "user")
     fake_itop.fail_next = [{"code": 100, "message": "Error: description: boom"}]

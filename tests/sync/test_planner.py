@@ -78,6 +78,7 @@ async def test_a_conversation_itop_refuses_does_not_block_the_others(
     await services.link_store()
     await post_webhook(client, REPLIED, "c1", [user_part("101", "a", T0)])
     await post_webhook(client, REPLIED, "c2", [user_part("201", "b", T0)])
+    await services.warmups.join()  # Home's background warm-ups of c1 and c2 are done
     refused = {"code": 100, "message": "Error: boom"}
     # The batch is refused; then, one by one, c1 is refused and c2 answered.
     fake_itop.fail_next = [refused, refused]

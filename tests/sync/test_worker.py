@@ -211,7 +211,9 @@ async def test_itop_down_then_back_loses_nothing_and_duplicates_nothing(
 async def _warm_and_fail_next_write(
     services: Services, worker: Worker, fake_itop: FakeItop, failure: Any
 ) -> None:
-    """Plan, learn the author, then make the next iTop request (the write) fail."""
+    """Plan, learn the author, then make the next iTop request (the write) fail (once Home's
+    background warm-ups, which read iTop too, are done)."""
+    await services.warmups.join()
     await plan_new_parts(services)
     await worker.ctx.authors.resolve(AGATHA_EMAIL, "Agatha", "user")
     fake_itop.fail_next = [failure]

@@ -184,6 +184,10 @@ async def _run(
     except Exception as exc:
         log.error("could not record the link of a new ticket", error=type(exc).__name__)
         outcome.link_pending = True
+    else:
+        ctx.services.home_cache.linked_here(
+            ctx.workspace.id, ctx.conversation_id, ticket, created_for=state.caller.id
+        )
     outcome.history = await history.copy(ctx, ticket)
     outcome.reply_posted = await _reply(ctx, ticket)
     return outcome

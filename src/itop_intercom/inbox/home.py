@@ -1,19 +1,21 @@
 """Home: the first canvas an agent sees next to a conversation.
 
 It must be fast and short (Intercom's Inbox guidance: about 400 px), so it shows counts, not
-tickets, and reads iTop in at most two round trips: the linked tickets in parallel with the
-person, whose ongoing tickets are counted as soon as the person is known (at once when the
-contact's custom attributes, an earlier choice or a recent look-up already say who it is).
+tickets. Opened again within a minute (Back, Done after an action, the conversation reopened, or
+warmed when a webhook announced a message), it is answered from the service's cache without
+asking iTop (`home_cache`); otherwise its data is read in one iTop round trip (`home_data`).
+Pause / Resume write the sync flags, update the cache with what they wrote, and show Home again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Final
 
+from itop_intercom.inbox import home_data
 from itop_intercom.inbox.context import Canvas, ScreenContext
-from itop_intercom.inbox.person import PersonMatch, resolve
+from itop_intercom.inbox.home_cache import HomeView
+from itop_intercom.inbox.person import PersonMatch, who
 from itop_intercom.inbox.registry import Handler
 from itop_intercom.intercom import canvas as ck
 from itop_intercom.links import LinkedTickets
@@ -21,29 +23,21 @@ from itop_intercom.links import LinkedTickets
 LIST_CAP = 30
 
 
-async def _ongoing_total(ctx: ScreenContext, match: PersonMatch) -> int:
-    if match.person_id is None:
-        return 0
-    page = await ctx.services.tickets.ongoing_of_caller(match.person_id, limit=1)
-    return page.total
+async def view(ctx: ScreenContext) -> HomeView:
+    """What Home shows: from the cache when fresh, else read from iTop (and kept)."""
+    cache = ctx.services.home_cache
+    person = who(ctx)
+    cached = cache.get(ctx.workspace.id, ctx.conversation_id, person.inputs)
+    if cached is not None:
+        return cached
+    loaded = await home_data.load(ctx.services, ctx.workspace.id, ctx.conversation_id, person)
+    cache.put(ctx.workspace.id, ctx.conversation_id, loaded)
+    return loaded
 
 
-async def render(ctx: ScreenContext, *, after: Awaitable[object] | None = None) -> Canvas:
-    """Home; `after` (a change of the links) is awaited before the links are read, while the
-    person's look-ups already run."""
-    store = await ctx.services.link_store()
-
-    async def linked_now() -> LinkedTickets:
-        if after is not None:
-            await after
-        return await store.linked(ctx.workspace.id, ctx.conversation_id, limit=LIST_CAP)
-
-    async def person_and_ongoing() -> tuple[PersonMatch, int]:
-        match = await resolve(ctx)
-        return match, await _ongoing_total(ctx, match)
-
-    linked, (match, ongoing) = await asyncio.gather(linked_now(), person_and_ongoing())
-    return build(ctx, linked, match, ongoing)
+async def render(ctx: ScreenContext) -> Canvas:
+    shown = await view(ctx)
+    return build(ctx, shown.linked, shown.match, shown.ongoing)
 
 
 async def show(ctx: ScreenContext, _arg: str) -> Canvas:
@@ -51,13 +45,34 @@ async def show(ctx: ScreenContext, _arg: str) -> Canvas:
 
 
 async def pause(ctx: ScreenContext, _arg: str) -> Canvas:
-    store = await ctx.services.link_store()
-    return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, False))
+    return await _set_sync(ctx, False)
 
 
 async def resume(ctx: ScreenContext, _arg: str) -> Canvas:
+    return await _set_sync(ctx, True)
+
+
+async def _set_sync(ctx: ScreenContext, enabled: bool) -> Canvas:
+    """Flip every linked ticket's flag, then Home. The tickets are those Home just showed when
+    it is cached (no read before the writes); otherwise Home is read while the flags are
+    written, and shows the flags as written."""
     store = await ctx.services.link_store()
-    return await render(ctx, after=store.set_sync(ctx.workspace.id, ctx.conversation_id, True))
+    workspace_id, conversation_id = ctx.workspace.id, ctx.conversation_id
+    cache = ctx.services.home_cache
+    cached = cache.get(workspace_id, conversation_id, who(ctx).inputs)
+    if cached is not None:
+        complete = cached.linked.total <= len(cached.linked.tickets)
+        ids = [item.ticket.id for item in cached.linked.tickets] if complete else None
+        await store.set_sync(workspace_id, conversation_id, enabled, ticket_ids=ids)
+        cache.sync_set(workspace_id, conversation_id, enabled)
+        shown = cached.with_sync(enabled)
+    else:
+        _count, loaded = await asyncio.gather(
+            store.set_sync(workspace_id, conversation_id, enabled), view(ctx)
+        )
+        cache.sync_set(workspace_id, conversation_id, enabled)
+        shown = loaded.with_sync(enabled)
+    return build(ctx, shown.linked, shown.match, shown.ongoing)
 
 
 def _count_label(ctx: ScreenContext, key: str, count: int) -> str:

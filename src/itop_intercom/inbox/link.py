@@ -34,6 +34,23 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
     if ticket_id is None:
         return detail.not_found(ctx, back)
     store = await ctx.services.link_store()
+    if not confirmed:
+        # A free ticket is linked by a single conditional write; only a ticket linked already
+        # (or gone) is read first. Shielded with its note, as below.
+
+        async def link_free_then_note() -> tuple[ItopObject, bool] | None:
+            free = await store.link_if_free(
+                ctx.conversation_id, ticket_id, ctx.conversation_url, ctx.agent_label
+            )
+            if free is None:
+                return None
+            ctx.services.home_cache.linked_here(ctx.workspace.id, ctx.conversation_id, free)
+            return free, await _note(ctx, free)
+
+        done = await asyncio.shield(asyncio.ensure_future(link_free_then_note()))
+        if done is not None:
+            free, posted = done
+            return _done(ctx, free, ctx.t("link.done", ref=ticket_ref(free)), note_posted=posted)
     ticket, current = await asyncio.gather(
         ctx.services.tickets.get(ticket_id, ["id", "ref", "friendlyname"]),
         store.link_of(ticket_id),
@@ -46,12 +63,6 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
             return _done(ctx, ticket, ctx.t("link.already"), note_posted=True)
         if not confirmed:
             return _confirm(ctx, ticket, back)
-    url = backoffice_url(ctx.services.settings, ctx.services.tickets.class_, ticket.id)
-    note = ctx.t(
-        "note.linked",
-        agent=html.escape(ctx.agent_label),
-        ticket=f'<a href="{html.escape(url)}">{html.escape(ticket_ref(ticket))}</a>',
-    )
 
     async def link_then_note() -> bool:
         await store.link(
@@ -61,12 +72,24 @@ async def _link(ctx: ScreenContext, argument: str, *, confirmed: bool) -> Canvas
             ctx.conversation_url,
             ctx.agent_label,
         )
-        return await messages.post(ctx, "note", f"<p>{note}</p>", marker=url)
+        ctx.services.home_cache.linked_here(ctx.workspace.id, ctx.conversation_id, ticket)
+        return await _note(ctx, ticket)
 
     # Shielded as one: if the canvas budget runs out once iTop has the link, the note is still
     # posted (or scheduled); a Retry finds the ticket linked here and posts nothing more.
     posted = await asyncio.shield(asyncio.ensure_future(link_then_note()))
     return _done(ctx, ticket, ctx.t("link.done", ref=ticket_ref(ticket)), note_posted=posted)
+
+
+async def _note(ctx: ScreenContext, ticket: ItopObject) -> bool:
+    """The private note telling the other agents who linked which ticket."""
+    url = backoffice_url(ctx.services.settings, ctx.services.tickets.class_, ticket.id)
+    note = ctx.t(
+        "note.linked",
+        agent=html.escape(ctx.agent_label),
+        ticket=f'<a href="{html.escape(url)}">{html.escape(ticket_ref(ticket))}</a>',
+    )
+    return await messages.post(ctx, "note", f"<p>{note}</p>", marker=url)
 
 
 def _confirm(ctx: ScreenContext, ticket: ItopObject, back: str) -> Canvas:

@@ -51,7 +51,7 @@ async def ongoing_first(ctx: ScreenContext, _arg: str) -> Canvas:
 
 async def ongoing(ctx: ScreenContext, argument: str) -> Canvas:
     page = _page_number(argument)
-    match = await resolve(ctx)
+    match = await resolve(ctx)  # the person Home just showed; the list is read from iTop
     if match.person_id is None:
         # The person is unknown or ambiguous (the Home item was disabled, the canvas is stale).
         return build(ctx, "ongoing", [], 0, 1)

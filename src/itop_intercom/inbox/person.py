@@ -14,14 +14,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.inbox.context import ScreenContext
 from itop_intercom.itop.people import Person, person_by_id, persons_by_email
 from itop_intercom.messenger.trust import ContactIdentity, contact_identity
 from itop_intercom.store.tables import conversation_people
+
+if TYPE_CHECKING:
+    from itop_intercom.runtime import Services
 
 #: How long a look-up of persons is reused. An agent's clicks (Home, then a list or the form)
 #: come seconds apart and need the same person; a person created in iTop meanwhile shows up
@@ -39,6 +43,13 @@ class PersonLookups:
         self._ttl = ttl
         self._max_entries = max_entries
         self._cache: dict[tuple[str, ...], tuple[float, object]] = {}
+
+    def peek(self, key: tuple[str, ...]) -> object | None:
+        """A recent look-up's value without loading (None: none recent)."""
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        return None
 
     async def get(self, key: tuple[str, ...], load: Callable[[], Awaitable[_T]]) -> _T:
         now = time.monotonic()
@@ -77,11 +88,18 @@ def _identity(ctx: ScreenContext) -> ContactIdentity | None:
 
 
 async def remembered_choice(ctx: ScreenContext) -> tuple[str, int] | None:
+    return await remembered_choice_of(ctx.services.engine, ctx.workspace.id, ctx.conversation_id)
+
+
+async def remembered_choice_of(
+    engine: AsyncEngine, workspace_id: str, conversation_id: str
+) -> tuple[str, int] | None:
+    """The person an agent chose for this conversation among several with the same email."""
     query = sa.select(conversation_people.c.person_class, conversation_people.c.person_id).where(
-        conversation_people.c.workspace_id == ctx.workspace.id,
-        conversation_people.c.conversation_id == ctx.conversation_id,
+        conversation_people.c.workspace_id == workspace_id,
+        conversation_people.c.conversation_id == conversation_id,
     )
-    async with ctx.services.engine.connect() as conn:
+    async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     return (str(row.person_class), int(row.person_id)) if row else None
 
@@ -103,6 +121,8 @@ async def remember_choice(ctx: ScreenContext, person_class: str, person_id: int)
             )
         )
         await conn.execute(sa.insert(conversation_people).values(**values))
+    # Home's counts were for the email's persons, not for the one chosen.
+    ctx.services.home_cache.forget(ctx.workspace.id, ctx.conversation_id)
 
 
 async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
@@ -115,27 +135,52 @@ async def quick_match(ctx: ScreenContext) -> PersonMatch | None:
 
 
 async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
-    """Find the contact's person; with `load`, also read it when only its id is known."""
+    """Find the contact's person; with `load`, also read it when only its id is known.
+
+    The person Home has just shown (its cache entry, for the same contact) is taken as is."""
+    home = ctx.services.home_cache.get(ctx.workspace.id, ctx.conversation_id, who(ctx).inputs)
+    if home is not None and (home.match.person is not None or not load):
+        return home.match
     quick = await quick_match(ctx)
     if quick is not None and quick.person_ref is not None:
         if not load:
             return quick
-        client = ctx.services.itop
-        class_, person_id = quick.person_ref
-        person = await ctx.services.person_lookups.get(
-            ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
-        )
+        person = await person_for_ref(ctx.services, quick.person_ref)
         if person is not None:
             return PersonMatch("found", person=person, person_ref=quick.person_ref)
-    contact = ctx.request.contact
-    email = (contact.email or "").strip() if contact else ""
-    if not email:
+    contact_who = who(ctx)
+    if not contact_who.email:
         return PersonMatch("no_email")
-    client = ctx.services.itop
-    candidates = await ctx.services.person_lookups.get(
+    candidates = await persons_for_email(ctx.services, contact_who.email)
+    return match_for_email(candidates, contact_who)
+
+
+async def person_for_ref(services: Services, ref: tuple[str, int]) -> Person | None:
+    """The person with this (class, id), from the recent look-ups or from iTop."""
+    client = services.itop
+    class_, person_id = ref
+    return await services.person_lookups.get(
+        ("id", class_, str(person_id)), lambda: person_by_id(client, class_, person_id)
+    )
+
+
+async def persons_for_email(services: Services, email: str) -> list[Person]:
+    """Active persons with this email, from the recent look-ups or from iTop."""
+    client = services.itop
+    return await services.person_lookups.get(
         ("email", email.lower()), lambda: persons_by_email(client, email)
     )
-    hinted = _hinted(ctx, candidates)
+
+
+def recent_persons_for_email(services: Services, email: str) -> list[Person] | None:
+    """The persons of a recent look-up of this email, without asking iTop (None: unknown)."""
+    hit = services.person_lookups.peek(("email", email.lower()))
+    return list(hit) if isinstance(hit, list) else None
+
+
+def match_for_email(candidates: list[Person], contact: Who) -> PersonMatch:
+    email = contact.email
+    hinted = _hinted(contact, candidates)
     if hinted is not None:
         return PersonMatch("found", person=hinted, email=email)
     if len(candidates) == 1:
@@ -145,14 +190,41 @@ async def resolve(ctx: ScreenContext, *, load: bool = False) -> PersonMatch:
     return PersonMatch("ambiguous", candidates=candidates, email=email)
 
 
-def _hinted(ctx: ScreenContext, candidates: list[Person]) -> Person | None:
+def _hinted(contact: Who, candidates: list[Person]) -> Person | None:
     """The person named by unsigned attributes, only if they have the contact's email (they are
     among the email's candidates): anyone can set those attributes from a browser, nobody can
     change the contact's email that way. Among several persons sharing an email, it is the one."""
-    identity = _identity(ctx)
+    identity = contact.identity
     if identity is None:
         return None
     for person in candidates:
         if (person.class_, person.id) == (identity.person_class, identity.person_id):
             return person
     return None
+
+
+@dataclass(frozen=True)
+class Who:
+    """What the contact says about its person without asking iTop: its iTop identity (signed,
+    or a mere hint) and its email."""
+
+    identity: ContactIdentity | None
+    email: str
+
+    @property
+    def trusted_ref(self) -> tuple[str, int] | None:
+        """The person's (class, id) when the identity is signed."""
+        identity = self.identity
+        if identity is None or identity.trust != "trusted":
+            return None
+        return identity.person_class, identity.person_id
+
+    @property
+    def inputs(self) -> tuple[object, str]:
+        return self.identity, self.email.lower()
+
+
+def who(ctx: ScreenContext) -> Who:
+    contact = ctx.request.contact
+    email = (contact.email or "").strip() if contact else ""
+    return Who(_identity(ctx), email)

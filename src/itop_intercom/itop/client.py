@@ -5,6 +5,13 @@ POST with `json_data` as a JSON string, `version` and `auth_token` in the form, 
 every write. iTop's habit of answering HTTP 200 with an error code, or plain text, is turned into
 the typed exceptions of `errors`. Only reads, and failures that happened before the request left,
 are retried: a write that timed out may have been applied, so retrying it could duplicate it.
+
+The client keeps no cookies. Every rest.php answer sets a PHP session cookie; sent back with
+calls that run at the same time, a shared session makes iTop answer code 1 "Invalid login" to a
+valid token (measured on iTop 3.2: 32 of 1,200 concurrent calls with one shared cookie, none
+without). The token authenticates each call on its own, so the session is never needed. Nothing
+else is shared between concurrent calls but the connection pool: each call builds its own form,
+the headers are constant, and retries keep their state on the stack.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ import contextlib
 import json
 import random
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
 import httpx
@@ -65,6 +74,22 @@ class GetResult:
     """iTop's `Found: N`: the total count of matches, not the size of the page returned."""
 
 
+class NoCookieJar(CookieJar):
+    """A cookie jar that stores nothing and sends nothing, whatever the server sets."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def set_cookie_if_ok(self, cookie: Cookie, request: urllib.request.Request) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: urllib.request.Request) -> None:
+        return None
+
+    def add_cookie_header(self, request: urllib.request.Request) -> None:
+        return None
+
+
 class ItopClient:
     def __init__(
         self,
@@ -87,18 +112,25 @@ class ItopClient:
         self._version = version
         self._read_retries = read_retries
         self._observer = observer
-        self.comment = comment
+        self._comment = comment
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             verify=verify_tls,
             transport=transport,
             headers={"User-Agent": "itop-intercom"},
+            cookies=NoCookieJar(),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
 
     @property
     def rest_url(self) -> str:
         return self._rest_url
+
+    @property
+    def comment(self) -> str:
+        """The default `comment` of writes; read-only, so that concurrent writes never see
+        another caller's comment (callers pass their own per call instead)."""
+        return self._comment
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -46,12 +46,45 @@ class Tickets:
         )
         return TicketPage(result.objects, result.total)
 
+    def _not_excluded(self, alias: str = "") -> str:
+        if not self._excluded:
+            return ""
+        return f" AND {alias}{self.attr('status')} NOT IN {oql.in_list(self._excluded)}"
+
+    def ongoing_query(self, caller_id: int) -> str:
+        """The caller's tickets not in an excluded state (the "ongoing" tickets)."""
+        query = f"SELECT {self.class_} WHERE {self.attr('caller_id')} = {oql.integer(caller_id)}"
+        return query + self._not_excluded()
+
+    def ongoing_by_email_query(self, email: str) -> str:
+        """The ongoing tickets of every active person with this email, without looking the
+        persons up first (a JOIN on Person; the tickets come back, never the persons)."""
+        return (
+            f"SELECT {self.class_} AS t JOIN Person AS p ON t.{self.attr('caller_id')} = p.id"
+            f" WHERE p.email = {oql.quote(email.strip())} AND p.status != 'inactive'"
+            + self._not_excluded("t.")
+        )
+
+    def is_ongoing_of(self, ticket: ItopObject, caller_id: int) -> bool:
+        """What `ongoing_query` selects, checked on a ticket read with the caller and status."""
+        return (
+            ticket.get(self.attr("caller_id")) == str(caller_id)
+            and ticket.get(self.attr("status")) not in self._excluded
+        )
+
+    def conversation_query(self, conversation_id: str) -> str:
+        """Tickets whose `intercom_ref` field holds the conversation (extension datamodel)."""
+        ref = self.attr("intercom_ref")
+        return f"SELECT {self.class_} WHERE {ref} = {oql.quote(conversation_id)}"
+
+    def ids_query(self, ids: Sequence[int]) -> str:
+        id_list = ", ".join(oql.integer(i) for i in ids)
+        return f"SELECT {self.class_} WHERE id IN ({id_list})"
+
     async def ongoing_of_caller(
         self, caller_id: int, *, limit: int = 30, page: int = 1, extra_fields: Sequence[str] = ()
     ) -> TicketPage:
-        query = f"SELECT {self.class_} WHERE {self.attr('caller_id')} = {oql.integer(caller_id)}"
-        if self._excluded:
-            query += f" AND {self.attr('status')} NOT IN {oql.in_list(self._excluded)}"
+        query = self.ongoing_query(caller_id)
         return await self._page(query, self.list_fields(*extra_fields), limit, page)
 
     async def by_conversation(
@@ -63,9 +96,7 @@ class Tickets:
         extra_fields: Sequence[str] = (),
     ) -> TicketPage:
         """Tickets whose `intercom_ref` field holds the conversation (extension datamodel)."""
-        query = (
-            f"SELECT {self.class_} WHERE {self.attr('intercom_ref')} = {oql.quote(conversation_id)}"
-        )
+        query = self.conversation_query(conversation_id)
         fields = self.list_fields(self.attr("intercom_sync_activated"), *extra_fields)
         return await self._page(query, fields, limit, page)
 
@@ -100,8 +131,7 @@ class Tickets:
     async def by_ids(self, ids: Sequence[int], *, extra_fields: Sequence[str] = ()) -> TicketPage:
         if not ids:
             return TicketPage([], 0)
-        id_list = ", ".join(oql.integer(i) for i in ids)
-        query = f"SELECT {self.class_} WHERE id IN ({id_list})"
+        query = self.ids_query(ids)
         result = await self.client.get(self.class_, query, self.list_fields(*extra_fields))
         return TicketPage(result.objects, result.total)
 
@@ -149,6 +179,19 @@ class Tickets:
     async def create(self, fields: Mapping[str, Any], *, comment: str) -> ItopObject:
         return await self.client.create(
             self.class_, fields, "id,ref,friendlyname,org_id", comment=comment
+        )
+
+    async def update_if_unlinked(
+        self, ticket_id: int, fields: Mapping[str, Any], *, comment: str
+    ) -> ItopObject:
+        """Update the ticket only while its `intercom_ref` is empty: the key is an OQL query
+        that matches nothing otherwise, and iTop then refuses with code 100."""
+        key = (
+            f"SELECT {self.class_} WHERE id = {oql.integer(ticket_id)}"
+            f" AND {self.attr('intercom_ref')} = ''"
+        )
+        return await self.client.update(
+            self.class_, key, fields, "id,ref,friendlyname", comment=comment
         )
 
     async def set_fields(self, ticket_id: int, fields: Mapping[str, Any], *, comment: str) -> None:

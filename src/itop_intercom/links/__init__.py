@@ -13,6 +13,7 @@ from itop_intercom.links.itop_fields import ItopFieldLinkStore
 from itop_intercom.links.local import LocalLinkStore
 from itop_intercom.links.model import (
     ConversationKey,
+    LinkBranch,
     LinkedTicket,
     LinkedTickets,
     PolledLink,
@@ -27,6 +28,7 @@ from itop_intercom.store.database import Database
 __all__ = (
     "ConversationKey",
     "ItopFieldLinkStore",
+    "LinkBranch",
     "LinkStore",
     "LinkedTicket",
     "LinkedTickets",

@@ -13,6 +13,7 @@ from itop_intercom.itop.errors import ItopApiError
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links.model import (
     ConversationKey,
+    LinkBranch,
     LinkedTicket,
     LinkedTickets,
     PolledLink,
@@ -70,19 +71,59 @@ class ItopFieldLinkStore:
             comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
         )
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
-        linked = await self.linked(workspace_id, conversation_id, limit=100)
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int:
+        if ticket_ids is None:
+            linked = await self.linked(workspace_id, conversation_id, limit=100)
+            ticket_ids = [item.ticket.id for item in linked.tickets if item.sync_enabled != enabled]
         value = "yes" if enabled else "no"
         comment = f"itop-intercom: sync {'resumed' if enabled else 'paused'}"
         # One update per ticket (REST has no bulk verb): sent together, not one after another.
         await asyncio.gather(
             *(
-                self.tickets.set_fields(item.ticket.id, {self._sync: value}, comment=comment)
-                for item in linked.tickets
-                if item.sync_enabled != enabled
+                self.tickets.set_fields(ticket_id, {self._sync: value}, comment=comment)
+                for ticket_id in ticket_ids
             )
         )
-        return len(linked.tickets)
+        return len(ticket_ids)
+
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None:
+        """One conditional write: the update's key is an OQL query that matches the ticket only
+        while its `intercom_ref` is empty, and iTop refuses an update whose key matches no
+        object (code 100), so no link is ever taken from another conversation. Should an iTop
+        keep a never-set reference as NULL, the query never matches and the caller checks
+        first, as without this."""
+        try:
+            return await self.tickets.update_if_unlinked(
+                ticket_id,
+                self.creation_fields(conversation_id, conversation_url),
+                comment=f"itop-intercom: linked to Intercom conversation by {linked_by}",
+            )
+        except ItopApiError as exc:
+            if exc.code == 100:
+                return None
+            raise
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
+        def pick(objects: Sequence[ItopObject]) -> LinkedTickets:
+            mine = [
+                LinkedTicket(t, t.get(self._sync) == "yes")
+                for t in objects
+                if t.get(self._ref) == conversation_id
+                and belongs_to_workspace(t.get(self._url), workspace_id)
+            ]
+            return LinkedTickets(mine, len(mine))
+
+        query = self.tickets.conversation_query(conversation_id)
+        return LinkBranch(query, (self._ref, self._url, self._sync), pick)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:
         ticket = await self.tickets.get(ticket_id, ["id", self._ref, self._url, self._sync])

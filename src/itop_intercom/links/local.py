@@ -13,6 +13,7 @@ from itop_intercom.itop.client import ItopObject
 from itop_intercom.itop.tickets import Tickets
 from itop_intercom.links.model import (
     ConversationKey,
+    LinkBranch,
     LinkedTicket,
     LinkedTickets,
     PolledLink,
@@ -21,6 +22,9 @@ from itop_intercom.links.model import (
 )
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import ticket_links
+
+#: Links of one conversation checked against iTop in Home's query (the newest first).
+BRANCH_MAX_LINKS = 60
 
 #: Conversations per query of the planner's batch (bounded so that one statement stays small).
 _KEYS_PER_QUERY = 500
@@ -96,7 +100,15 @@ class LocalLinkStore:
                 )
             )
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int:
+        # One UPDATE covers every link of the conversation: `ticket_ids` is not needed.
         async with self.db.write_transaction() as conn:
             result = await conn.execute(
                 sa.update(ticket_links)
@@ -108,6 +120,25 @@ class LocalLinkStore:
                 .values(sync_enabled=enabled)
             )
             return int(result.rowcount or 0)
+
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None:
+        # The link check is a local read here, made with the ticket's read (one round trip).
+        return None
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
+        rows = (await self._rows(workspace_id, conversation_id))[:BRANCH_MAX_LINKS]
+        flags = {int(r.ticket_id): bool(r.sync_enabled) for r in rows}
+
+        def pick(objects: Sequence[ItopObject]) -> LinkedTickets:
+            # A ticket deleted in iTop does not come back and is not counted.
+            found = [LinkedTicket(t, flags[t.id]) for t in objects if t.id in flags]
+            found.sort(key=lambda item: item.ticket.id, reverse=True)
+            return LinkedTickets(found, len(found))
+
+        query = self.tickets.ids_query(list(flags)) if flags else None
+        return LinkBranch(query, (), pick)
 
     async def link_of(self, ticket_id: int) -> TicketLink | None:
         query = sa.select(ticket_links).where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -38,6 +38,17 @@ class LinkedTickets:
         if flags == {False}:
             return "paused"
         return "partial"
+
+
+@dataclass(frozen=True)
+class LinkBranch:
+    """The linked tickets as one branch of a bigger ticket query (Home asks several questions
+    in one iTop call): `query` selects them (None: nothing is linked, iTop need not be asked),
+    `fields` are what `pick` needs to recognise them among the other branches' tickets."""
+
+    query: str | None
+    fields: tuple[str, ...]
+    pick: Callable[[Sequence[ItopObject]], LinkedTickets]
 
 
 @dataclass(frozen=True)

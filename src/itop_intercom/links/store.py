@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 from itop_intercom.itop.client import ItopObject
 from itop_intercom.links.model import (
     ConversationKey,
+    LinkBranch,
     LinkedTickets,
     PolledLink,
     SyncedLink,
@@ -43,8 +44,28 @@ class LinkStore(Protocol):
         """Link the ticket to the conversation (a ticket links to one conversation at most)."""
         ...
 
-    async def set_sync(self, workspace_id: str, conversation_id: str, enabled: bool) -> int:
-        """Pause or resume every ticket of the conversation; returns how many are linked."""
+    async def set_sync(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        enabled: bool,
+        *,
+        ticket_ids: Sequence[int] | None = None,
+    ) -> int:
+        """Pause or resume every ticket of the conversation; returns how many are linked.
+        `ticket_ids`: the tickets the agent was just shown as linked (saves reading them)."""
+        ...
+
+    async def link_if_free(
+        self, conversation_id: str, ticket_id: int, conversation_url: str, linked_by: str
+    ) -> ItopObject | None:
+        """Link the ticket in one call when it is linked to no conversation and the store can
+        check and write at once; return it (id, ref, friendlyname), else None (the caller then
+        reads the link first)."""
+        ...
+
+    async def branch(self, workspace_id: str, conversation_id: str) -> LinkBranch:
+        """The conversation's linked tickets as one branch of Home's single iTop query."""
         ...
 
     async def link_of(self, ticket_id: int) -> TicketLink | None: ...

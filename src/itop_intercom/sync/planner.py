@@ -61,6 +61,8 @@ async def plan_new_parts(services: Services, *, limit: int = 2000) -> int:
             groups[(r.workspace_id, r.conversation_id)].append(r)
     store = await services.link_store()
     links = await store.synced_tickets(list(groups)) if groups else {}
+    for (workspace_id, conversation_id), ticket_ids in links.items():
+        services.home_cache.seen_synced(workspace_id, conversation_id, ticket_ids)
     settle = services.settings.sync.settle_seconds
     ticket_class = services.tickets.class_
     ignored = [r.id for r in rows if r.log is None]

@@ -56,7 +56,9 @@ Reading (quirks 6-15)
   [WHERE ...] with = != <> < > <= >= LIKE, [NOT] IN, AND, OR, parentheses, '...' and "..."
   literals with backslash escapes, integers). Its syntax errors (015, 044) and unknown filter codes
   (045, vanilla 095: the full list of filter codes) are worded as iTop's. `=` on strings is case-
-  and accent-insensitive like MariaDB's utf8mb4_unicode_ci (012).
+  and accent-insensitive like MariaDB's utf8mb4_unicode_ci (012). `SELECT a, b FROM ...` returns
+  `a` only (139); `UNION` merges its branches, each object once (130-132), and refuses a branch
+  selecting two classes or a class without a common ancestor (133, 134).
 - All scalars are strings, empty external key "0", empty date "" (038); an empty Person external
   key has friendlyname " " in core/get with an explicit output list on a leaf class (040), but ""
   with "*" (039), on an abstract class such as User (023) or in write answers (030);

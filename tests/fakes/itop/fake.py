@@ -27,7 +27,8 @@ from tests.fakes.itop.common import (
 )
 from tests.fakes.itop.datamodel import _PROFILES, _build_model
 from tests.fakes.itop.errors import _ApiError, _ResultError
-from tests.fakes.itop.server import _Server
+from tests.fakes.itop.server import _COOKIE_NAMES, _Server
+from tests.fakes.itop.sessions import PhpSessions
 from tests.fakes.itop.transport import _FakeTransport
 from tests.loopback import serve_in_thread
 
@@ -58,6 +59,9 @@ class FakeItop(_Server):
       ``{"method", "operation", "json_data" (decoded or None), "user" (login or None),
       "version", "injected"}``.
     - ``clock``: returns the current time (aware datetime); dates are stored in Europe/Paris.
+    - ``sessions``: the PHP sessions of in-flight calls; a call whose session cookie is held by
+      another call in flight is refused with code 1 "Invalid login", as a real iTop does
+      (``sessions.refused`` counts them; see `tests.fakes.itop.sessions`).
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class FakeItop(_Server):
         self.not_rest = False
         self.fail_next: list[Failure] = []
         self.calls: list[dict[str, Any]] = []
+        self.sessions = PhpSessions(_COOKIE_NAMES[instance])
         self.clock: Callable[[], datetime] = lambda: datetime.now(TIMEZONE)
         self._model = _build_model(instance)
         self._filter_code_cache: dict[str, list[str]] = {}

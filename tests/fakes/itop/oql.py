@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 from tests.fakes.itop.errors import _OqlError
@@ -21,7 +21,7 @@ _OQL_TOKEN_RE = re.compile(
 
 
 _OQL_KEYWORDS = frozenset(
-    {"SELECT", "FROM", "AS", "WHERE", "JOIN", "ON", "AND", "OR", "NOT", "IN", "LIKE"}
+    {"SELECT", "FROM", "AS", "WHERE", "JOIN", "ON", "AND", "OR", "NOT", "IN", "LIKE", "UNION"}
 )
 
 
@@ -152,6 +152,11 @@ class _Query:
     classes: tuple[_ClassRef, ...]
     joins: tuple[tuple[_Field, _Field], ...]
     where: _Cond | None
+    also_selected: tuple[tuple[str, int], ...] = ()
+    """`SELECT t, p FROM ...`: the other aliases (and positions); only `selected` comes back."""
+    selected_pos: int = 7
+    unions: tuple[_Query, ...] = ()
+    """The branches after `UNION`, each a query of its own."""
 
 
 class _Parser:
@@ -179,9 +184,25 @@ class _Parser:
         return None
 
     def parse(self) -> _Query:
+        first = self.branch()
+        unions = []
+        while self.accept("UNION"):
+            unions.append(self.branch())
+        token = self.lexer.next()
+        if token.kind != "EOF":
+            raise self.fail(token)
+        return replace(first, unions=tuple(unions))
+
+    def branch(self) -> _Query:
         self.expect("SELECT")
         first = self.expect("NAME")
+        also: list[tuple[str, int]] = []
+        while self.accept(","):
+            other = self.expect("NAME")
+            also.append((other.value, other.pos))
         classes: list[_ClassRef] = []
+        if also and self.lexer.peek().kind != "FROM":
+            raise self.fail(self.lexer.next())  # SELECT a, b needs FROM
         if self.accept("FROM"):
             name = self.expect("NAME")
             alias = self.expect("NAME").value if self.accept("AS") else name.value
@@ -202,10 +223,9 @@ class _Parser:
             right = self.field(self.expect("NAME"))
             joins.append((left, right))
         where = self.condition() if self.accept("WHERE") else None
-        token = self.lexer.next()
-        if token.kind != "EOF":
-            raise self.fail(token)
-        return _Query(self.query, selected, tuple(classes), tuple(joins), where)
+        return _Query(
+            self.query, selected, tuple(classes), tuple(joins), where, tuple(also), first.pos
+        )
 
     def field(self, first: _Tok) -> _Field:
         if self.accept("."):

@@ -14,6 +14,7 @@ from tests.fakes.itop.datamodel import _ADMIN_READ_FAMILIES, _AGENT_WRITE_FAMILI
 from tests.fakes.itop.history import change_op_order
 from tests.fakes.itop.model_types import _COMPUTED_KINDS, _Attr, _Class
 from tests.fakes.itop.php import _collate, _php_str
+from tests.fakes.itop.sessions import PhpSessions
 
 
 class _Rows:
@@ -27,6 +28,7 @@ class _Rows:
     not_rest: bool
     fail_next: list[Failure]
     calls: list[dict[str, Any]]
+    sessions: PhpSessions
     clock: Callable[[], datetime]
     _model: dict[str, _Class]
     _origin: str

@@ -23,6 +23,7 @@ from tests.fakes.itop.oql import (
     _Literal,
     _Operand,
     _parse_oql,
+    _Query,
 )
 from tests.fakes.itop.php import (
     _date_attribute_value,
@@ -44,8 +45,52 @@ class _Search(_Rows):
     # -- searching ----------------------------------------------------------------------------
 
     def _run_oql(self, text: str) -> tuple[str, list[Row]]:
-        """Parse, normalise and evaluate an OQL query; raises _OqlError."""
+        """Parse, normalise and evaluate an OQL query, UNION included; raises _OqlError.
+
+        A UNION merges its branches into one set (each object once, in the default order of
+        the branches' common class); each branch must select one class, and the branches'
+        classes must have a common ancestor (recorded 130, 132-134; the fake has no Ticket class,
+        so only branches of one ticket class mix here)."""
         query = _parse_oql(text)
+        if not query.unions:
+            return self._run_branch(query, text)
+        branches = [query, *query.unions]
+        found: list[Row] = []
+        common: str | None = None
+        for branch in branches:
+            if branch.also_selected:
+                alias, pos = branch.also_selected[0]
+                raise _OqlError(
+                    "OqlNormalizeException",
+                    f"Too many selected classes in the subquery - found '{alias}' at {pos} in "
+                    f"'{text}'",
+                )
+            class_name, rows = self._run_branch(branch, text)
+            ancestor = class_name if common is None else self._common_ancestor(common, class_name)
+            if ancestor is None:
+                assert common is not None
+                kin = self._model[common].family
+                family = sorted(n for n, k in self._model.items() if k.family == kin)
+                raise _OqlError(
+                    "OqlNormalizeException",
+                    f"Incompatible classes: could not find a common ancestor - found "
+                    f"'{branch.selected}' at {branch.selected_pos} in '{text}', expecting "
+                    f"{{{', '.join(family)}}}, I would suggest to use ''",
+                )
+            common = ancestor
+            found.extend(rows)
+        assert common is not None
+        return common, self._sorted(common, found)
+
+    def _common_ancestor(self, first: str, second: str) -> str | None:
+        current: str | None = first
+        while current is not None:
+            if self._is_a(second, current):
+                return current
+            current = self._model[current].parent
+        return None
+
+    def _run_branch(self, query: _Query, text: str) -> tuple[str, list[Row]]:
         aliases: dict[str, str] = {}
         for ref in query.classes:
             if ref.name not in self._model:

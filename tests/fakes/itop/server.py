@@ -25,6 +25,7 @@ from tests.fakes.itop.common import (
 from tests.fakes.itop.errors import _ApiError, _ResultError
 from tests.fakes.itop.operations import _Operations
 from tests.fakes.itop.php import _php_empty_json, _php_str
+from tests.fakes.itop.sessions import with_session_cookie
 
 _APP_FAILURE_STRINGS = frozenset({"not_rest", "invalid_login"})
 
@@ -182,7 +183,14 @@ class _Server(_Operations):
         return self.fail_next.pop(0)
 
     def _serve(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        session_clash: bool = False,
     ) -> _Reply:
         if path.endswith("/webservices/status.php"):
             if self.http_status is not None:
@@ -231,6 +239,10 @@ class _Server(_Operations):
             return self._html_reply(200, _HTML_LOGIN_PAGE)
         if self.http_status is not None:
             return self._html_reply(self.http_status)
+        if session_clash:
+            # Refused at login, before anything is read or written (see `sessions`).
+            record["injected"] = "session_race"
+            return self._error_reply(1, "Invalid login")
         return self._rest(params, headers, record)
 
     async def _asgi(
@@ -259,23 +271,31 @@ class _Server(_Operations):
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", [])
         }
-        reply = self._serve(
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b"").decode("latin-1"),
-            headers,
-            b"".join(chunks),
-        )
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": reply.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": reply.body})
+        session = self.sessions.enter(headers.get("cookie", ""))
+        try:
+            reply = self._serve(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                headers,
+                b"".join(chunks),
+                session_clash=session.clash,
+            )
+            reply_headers = with_session_cookie(reply.headers, self.sessions, session)
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": reply.status,
+                    "headers": [
+                        (k.encode("latin-1"), v.encode("latin-1")) for k, v in reply_headers
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": reply.body})
+        finally:
+            self.sessions.leave(session)
 
 
 def _multipart_fields(content_type: str, body: bytes) -> dict[str, str]:
