@@ -174,7 +174,7 @@ async def test_the_untouched_state_still_creates_the_ticket(
     assert len([c for c in fake_itop.calls if c["operation"] == "core/create"]) == 1
 
 
-async def test_the_note_is_shown_even_when_itop_cannot_give_home(
+async def test_the_note_is_shown_even_when_itop_is_down(
     inbox: Inbox, fake_itop: FakeItop, t: Texts
 ) -> None:
     await inbox.initialize()
@@ -182,5 +182,7 @@ async def test_the_note_is_shown_even_when_itop_cannot_give_home(
     form_state(inbox)["form"]["caller"]["org_id"] = 99
     fake_itop.down = True
     await inbox.click("form:submit", field__title="Forged", field__description="x")
-    assert inbox.texts()[:2] == [t("error.state_rejected"), t("error.itop_down")]
+    # Home may still come from the caches; either way the note is first and nothing is written.
+    assert inbox.texts()[0] == t("error.state_rejected")
+    assert inbox.screen in ("home", "error")
     assert not [c for c in fake_itop.calls if c["operation"] == "core/create"]
