@@ -21,9 +21,6 @@ from itop_intercom.intercom.errors import (
     IntercomUnavailable,
 )
 
-#: Called after each HTTP exchange with (operation, outcome, seconds); outcome is "ok" or the
-#: exception class name. Same contract as the iTop client's, for metrics and benchmarks.
-
 #: Wait used when a 429 carries no usable `X-RateLimit-Reset` (Intercom's windows are 10 s).
 DEFAULT_RATE_LIMIT_WAIT = 2.0
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,3 +37,43 @@ def lock_rows(conn: AsyncConnection, query: sa.Select[Any]) -> sa.Select[Any]:
     if conn.dialect.name == "postgresql":
         return query.with_for_update()
     return query
+
+
+@dataclass(frozen=True)
+class Revived:
+    """What `revive_dead` did: the rows it looked at, by id, and the ids made pending again."""
+
+    found: dict[int, Any]
+    revived: list[int]
+    not_found: list[int]
+    not_dead: list[tuple[int, str]]
+
+
+async def revive_dead(
+    conn: AsyncConnection,
+    table: sa.Table,
+    ids: Sequence[int],
+    *,
+    all_dead: bool,
+    values: Mapping[str, Any],
+    columns: Sequence[sa.ColumnElement[Any]] = (),
+) -> Revived:
+    """Dead rows of a queue table (`ids`, or every dead one) made pending with `values`: the one
+    replay rule of the `events replay` commands. `columns` are read with each row for the
+    caller's own follow-up; a row that stopped being dead meanwhile is left alone."""
+    query = sa.select(table.c.id, table.c.state, *columns)
+    query = query.where(table.c.state == "dead") if all_dead else query.where(table.c.id.in_(ids))
+    found = {int(r.id): r for r in (await conn.execute(query)).all()}
+    revived = sorted(i for i, r in found.items() if r.state == "dead")
+    if revived:
+        await conn.execute(
+            sa.update(table)
+            .where(table.c.id.in_(revived), table.c.state == "dead")
+            .values(state="pending", **values)
+        )
+    return Revived(
+        found=found,
+        revived=revived,
+        not_found=[] if all_dead else [i for i in ids if i not in found],
+        not_dead=[(i, str(r.state)) for i, r in found.items() if r.state != "dead"],
+    )

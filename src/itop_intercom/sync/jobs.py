@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from itop_intercom.logs import get_logger
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import jobs as jobs_t
-from itop_intercom.sync.dbutil import now, skip_locked
+from itop_intercom.sync.dbutil import now, revive_dead, skip_locked
 from itop_intercom.sync.failures import backoff, classify, past_max_age
 
 if TYPE_CHECKING:
@@ -177,29 +177,10 @@ async def replay(
     db: Database, ids: list[int], *, all_dead: bool = False
 ) -> tuple[list[int], list[int], list[tuple[int, str]]]:
     """Make dead jobs pending again with a fresh maximum age: (replayed, not found, not dead)."""
+    t = now()
+    fresh = {"attempts": 0, "due_at": t, "age_from": t, "last_error": None, "finished_at": None}
     async with db.write_transaction() as conn:
-        query = sa.select(jobs_t.c.id, jobs_t.c.state)
-        query = (
-            query.where(jobs_t.c.state == "dead") if all_dead else query.where(jobs_t.c.id.in_(ids))
-        )
-        found = {int(r.id): str(r.state) for r in (await conn.execute(query)).all()}
-        targets = sorted(i for i, s in found.items() if s == "dead")
-        t = now()
-        if targets:
-            await conn.execute(
-                sa.update(jobs_t)
-                .where(jobs_t.c.id.in_(targets), jobs_t.c.state == "dead")
-                .values(
-                    state="pending",
-                    attempts=0,
-                    due_at=t,
-                    age_from=t,
-                    last_error=None,
-                    finished_at=None,
-                )
-            )
-    not_found = [] if all_dead else [i for i in ids if i not in found]
-    not_dead = [(i, s) for i, s in found.items() if s != "dead"]
-    if targets:
+        result = await revive_dead(conn, jobs_t, ids, all_dead=all_dead, values=fresh)
+    if result.revived:
         db.wakeups.notify()
-    return targets, not_found, not_dead
+    return result.revived, result.not_found, result.not_dead

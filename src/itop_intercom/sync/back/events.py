@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import backsync_outbox as outbox_t
 from itop_intercom.sync.back import outbox
-from itop_intercom.sync.dbutil import now
+from itop_intercom.sync.dbutil import now, revive_dead
 
 
 async def oldest_pending(db: Database) -> float | None:
@@ -77,38 +77,28 @@ async def replay(
 ) -> tuple[list[int], list[int], list[tuple[int, str]]]:
     """Dead rows become pending again (a fresh maximum age): (replayed, not found, not dead).
     A replayed post is still checked against the conversation before it is sent again."""
-    wanted = list(ids)
+    t = now()
+    fresh = {
+        "due_at": t,
+        "age_from": t,
+        "attempts": 0,
+        "last_error": None,
+        "finished_at": None,
+        # It may have been posted before it died: look before posting again.
+        "started_at": t,
+    }
     async with db.write_transaction() as conn:
-        query = sa.select(
-            outbox_t.c.id, outbox_t.c.state, outbox_t.c.workspace_id, outbox_t.c.conversation_id
+        result = await revive_dead(
+            conn,
+            outbox_t,
+            list(ids),
+            all_dead=all_dead,
+            values=fresh,
+            columns=(outbox_t.c.workspace_id, outbox_t.c.conversation_id),
         )
-        query = (
-            query.where(outbox_t.c.state == "dead")
-            if all_dead
-            else query.where(outbox_t.c.id.in_(wanted))
-        )
-        found = {int(r.id): r for r in (await conn.execute(query)).all()}
-        targets = sorted(i for i, r in found.items() if r.state == "dead")
-        t = now()
-        if targets:
-            await conn.execute(
-                sa.update(outbox_t)
-                .where(outbox_t.c.id.in_(targets), outbox_t.c.state == "dead")
-                .values(
-                    state="pending",
-                    due_at=t,
-                    age_from=t,
-                    attempts=0,
-                    last_error=None,
-                    finished_at=None,
-                    # It may have been posted before it died: look before posting again.
-                    started_at=t,
-                )
-            )
-            for ws, conv in sorted(
-                {(found[i].workspace_id, found[i].conversation_id) for i in targets}
-            ):
-                await outbox.schedule(conn, ws, conv, t)
-    not_found = [] if all_dead else [i for i in wanted if i not in found]
-    not_dead = [(i, str(r.state)) for i, r in found.items() if r.state != "dead"]
-    return targets, not_found, not_dead
+        rows = result.found
+        for ws, conv in sorted(
+            {(rows[i].workspace_id, rows[i].conversation_id) for i in result.revived}
+        ):
+            await outbox.schedule(conn, ws, conv, t)
+    return result.revived, result.not_found, result.not_dead
