@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import re
 import signal
@@ -42,6 +43,32 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 # -- databases ---------------------------------------------------------------------------------
+
+
+def _serve_fake_itop(conn: Any) -> None:
+    """Child process: serve a plain iTop fake, send its URL, wait for the word to stop."""
+    url, stop = FakeItop().serve_in_thread()
+    conn.send(url)
+    conn.recv()
+    stop()
+
+
+@contextlib.contextmanager
+def fake_itop_in_process() -> Iterator[str]:
+    """A plain iTop fake in a process of its own; yields its base URL. For benchmarks whose load
+    generator must not share an interpreter (and its GIL) with the fake: the latencies measured
+    are then the service's, not the time the generator waited for the fake's thread."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_serve_fake_itop, args=(child,), daemon=True)
+    process.start()
+    try:
+        yield str(parent.recv())
+    finally:
+        parent.send("stop")
+        process.join(10)
+        if process.is_alive():
+            process.kill()
 
 
 @contextlib.contextmanager

@@ -4,11 +4,12 @@ Fills a throw-away database with `--parts` parts received 60 days ago, each with
 delivery (bulk `INSERT … SELECT`, seconds even for a million rows), starts `itop-intercom serve`
 (embedded worker, retention on with its default batch size and pause unless told otherwise, the
 first purge a few seconds after start), and sends `--rate` signed webhooks per second the whole
-time. Prints the webhook latencies before, during and after the purge, and the purge rate
-(rows deleted per second, from the worker's own "purged" log line).
+time. Prints the webhook latencies every 10 s and before, during and after the purge, and the
+purge rate (rows deleted per second, from the worker's own "purged" log line). The iTop fake
+runs in a process of its own, so that the load generator shares its interpreter with nothing.
 
     .venv/bin/python bench/purge.py [--db sqlite|postgresql] [--parts 1000000] [--rate 200]
-                                    [--batch-size N] [--pause SECONDS] [--max-seconds 75]
+                                    [--batch-size N] [--pause SECONDS] [--max-seconds 900]
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
-from tests.fakes.itop import FakeItop
 
 from bench.common import (
     WORKSPACE,
     Connection,
     Service,
+    fake_itop_in_process,
     free_port,
     latency_line,
     part_notification,
@@ -191,59 +192,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--pause", type=float, default=defaults.pause_seconds)
-    parser.add_argument("--max-seconds", type=float, default=75.0, help="stop the run after this")
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop the run after this")
+    parser.add_argument(
+        "--no-purge",
+        action="store_true",
+        help="the same run with retention off, for --max-seconds: the latencies to compare with",
+    )
     args = parser.parse_args(argv)
 
-    fake_itop = FakeItop()
-    itop_url, stop_itop = fake_itop.serve_in_thread()
     port = free_port()
     print(f"bench/purge.py — database {args.db}, {args.parts} old parts, {args.rate:g} webhooks/s")
-    print(f"  retention: batch {args.batch_size} rows, pause {args.pause * 1000:g} ms")
-    try:
-        with (
-            temporary_database(args.db) as database_url,
-            tempfile.TemporaryDirectory(prefix="itop-intercom-bench-") as tmp,
-        ):
-            seconds = fill(database_url, args.parts)
-            print(f"  filled {args.parts} parts + {args.parts} done deliveries in {seconds:.1f} s")
-            config = write_config(
-                Path(tmp), database_url=database_url, itop_url=itop_url, port=port
+    if args.no_purge:
+        print("  retention: off (the baseline: same load, same database, no purge)")
+    else:
+        print(f"  retention: batch {args.batch_size} rows, pause {args.pause * 1000:g} ms")
+    with (
+        fake_itop_in_process() as itop_url,
+        temporary_database(args.db) as database_url,
+        tempfile.TemporaryDirectory(prefix="itop-intercom-bench-") as tmp,
+    ):
+        seconds = fill(database_url, args.parts)
+        print(f"  filled {args.parts} parts + {args.parts} done deliveries in {seconds:.1f} s")
+        config = write_config(Path(tmp), database_url=database_url, itop_url=itop_url, port=port)
+        with config.open("a", encoding="utf-8") as handle:
+            # The first purge starts min(60 s, every_minutes) after start: 9 s here, so
+            # that "before the purge" is measured on a warm service.
+            handle.write(
+                f"[retention]\nenabled = {str(not args.no_purge).lower()}\n"
+                f"every_minutes = 0.15\nbatch_size = {args.batch_size}\n"
+                f"pause_seconds = {args.pause}\n"
             )
-            with config.open("a", encoding="utf-8") as handle:
-                # The first purge starts min(60 s, every_minutes) after start: 9 s here, so
-                # that "before the purge" is measured on a warm service.
-                handle.write(
-                    f"[retention]\nevery_minutes = 0.15\nbatch_size = {args.batch_size}\n"
-                    f"pause_seconds = {args.pause}\n"
-                )
-            log_path = Path(tmp) / "service.log"
-            service = Service(["serve", "--config", str(config)], log_path)
-            service.start()
-            load = Load(args.rate, port)
-            thread = threading.Thread(target=load.run)
-            try:
-                wait_ready(f"http://127.0.0.1:{port}")
-                thread.start()
-                began = time.perf_counter()
-                purge_start = purge_end = None
-                while time.perf_counter() - began < args.max_seconds:
-                    time.sleep(0.25)
-                    deliveries_left, parts_left = old_rows_left(database_url, args.parts)
-                    t = time.perf_counter()
-                    if purge_start is None and deliveries_left < args.parts:
-                        purge_start = t
-                    if purge_start is not None and deliveries_left == parts_left == 0:
-                        purge_end = t
-                        break
-                time.sleep(2.0)  # a little load after the purge, for comparison
-                load.stop.set()
-                thread.join()
-            finally:
-                service.stop()
-            left = old_rows_left(database_url, args.parts)
-            event = purged_line(log_path)
-    finally:
-        stop_itop()
+        log_path = Path(tmp) / "service.log"
+        service = Service(["serve", "--config", str(config)], log_path)
+        service.start()
+        load = Load(args.rate, port)
+        thread = threading.Thread(target=load.run)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}")
+            thread.start()
+            began = time.perf_counter()
+            purge_start = purge_end = None
+            while time.perf_counter() - began < args.max_seconds:
+                time.sleep(0.25)
+                deliveries_left, parts_left = old_rows_left(database_url, args.parts)
+                t = time.perf_counter()
+                if purge_start is None and deliveries_left < args.parts:
+                    purge_start = t
+                if purge_start is not None and deliveries_left == parts_left == 0:
+                    purge_end = t
+                    break
+            time.sleep(2.0)  # a little load after the purge, for comparison
+            load.stop.set()
+            thread.join()
+        finally:
+            service.stop()
+        left = old_rows_left(database_url, args.parts)
+        event = purged_line(log_path)
 
     warm = load.samples[0][0] + 3.0 if load.samples else None
 
@@ -255,6 +259,24 @@ def main(argv: list[str] | None = None) -> int:
         ]
 
     print(f"  webhooks: {len(load.samples)} answered, {load.not_ok} not 200, {load.errors} errors")
+    if load.samples:
+        first = load.samples[0][0]
+        last = load.samples[-1][0]
+        step = 10.0
+        at = first
+        while at < last:
+            span = f"{at - first:.0f}–{at - first + step:.0f} s"
+            purging = (
+                purge_start is not None
+                and purge_start < at + step
+                and (purge_end is None or purge_end > at)
+            )
+            mark = " (purging)" if purging else ""
+            print(f"    {span:>9}: {latency_line(window(at, at + step))}{mark}")
+            at += step
+    if args.no_purge:
+        print(f"    whole run:        {latency_line(window(warm, None))} (after 3 s warm-up)")
+        return 0
     print(f"    before the purge: {latency_line(window(warm, purge_start))} (after 3 s warm-up)")
     if purge_start is not None:
         print(f"    during the purge: {latency_line(window(purge_start, purge_end))}")

@@ -15,7 +15,9 @@ stamp=".venv/.installed-$(basename "$1")-$(sha256sum "$1" pyproject.toml | sha25
 if [ ! -f "$stamp" ]; then
   echo "Installing dependencies from $1 ..." >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check uv
-  .venv/bin/uv pip install -q --python .venv/bin/python -r "$1"
+  # Bytecode now: where PYTHONDONTWRITEBYTECODE is set, every process (each worker of the test
+  # suite, each command a test runs) would otherwise compile every module it imports again.
+  .venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode -r "$1"
   .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
   touch "$stamp"
 fi

@@ -23,7 +23,9 @@ from itop_intercom.store import db as store_db
 from itop_intercom.store.tables import metadata
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import ADMIN_TOKEN, FakeItop
+from tests.inbox import canvas_rules
 from tests.pgtemp import temporary_postgres_database
+from tests.reference import missing_reference, shared_dir
 from tests.service import asgi_client, running_service, services_on
 
 WORKSPACE = "ws4test1"
@@ -194,3 +196,33 @@ def make_service(
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(services) as http:
         yield http
+
+
+# -- the Canvas Kit validation count ----------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: hand this worker's canvas count to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["canvases"] = dict(canvas_rules.CHECKED)
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the pytest-xdist controller: add up the workers' canvas counts."""
+    canvas_rules.CHECKED.update(getattr(node, "workeroutput", {}).get("canvases", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many canvases the screen tests validated (see `tests.inbox.canvas_rules`)."""
+    if getattr(terminalreporter.config, "workeroutput", None) is not None:
+        return
+    if canvas_rules.CHECKED:
+        screens = ", ".join(f"{name} {n}" for name, n in sorted(canvas_rules.CHECKED.items()))
+        total = sum(canvas_rules.CHECKED.values())
+        terminalreporter.write_line(f"Canvas Kit validation: {total} canvases passed ({screens})")
+        if not canvas_rules.schema_available():
+            terminalreporter.write_line(
+                "Canvas Kit validation: without Intercom's schema (our rules only): "
+                + missing_reference(shared_dir() / canvas_rules.SCHEMA)
+            )

@@ -16,6 +16,7 @@ root may import every package without an import cycle. Tests build it with fake 
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -183,6 +184,16 @@ class Services:
         for client in self._intercom.values():
             await client.aclose()
         await self.db.dispose()
+
+
+def freeze_startup_heap() -> None:
+    """For the long-running commands (`serve`, `worker`), once everything is imported and built:
+    move what exists now out of the garbage collector's reach. A full collection walks every
+    object it tracks; with the startup heap (modules, the app, the settings) frozen it walks
+    only what requests allocated since, and the pause it puts in a webhook's way (about 100 ms
+    with the whole heap, measured by bench/purge.py) shrinks to a few milliseconds."""
+    gc.collect()
+    gc.freeze()
 
 
 def secrets_of(settings: Settings) -> list[str | None]:

@@ -6,7 +6,7 @@ import uvicorn
 
 from itop_intercom.app import create_app, readiness_problems
 from itop_intercom.logs import configure, get_logger
-from itop_intercom.runtime import build_services
+from itop_intercom.runtime import build_services, freeze_startup_heap
 from itop_intercom.settings.model import Settings
 from itop_intercom.store.db import upgrade
 from itop_intercom.urls import developer_hub_urls
@@ -40,6 +40,7 @@ def run(settings: Settings, *, host: str | None, port: int | None, with_worker: 
         database=services.engine.url.get_backend_name(),
         worker=background is not None,
     )
+    freeze_startup_heap()
     uvicorn.run(
         app,
         host=host,

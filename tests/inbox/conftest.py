@@ -13,10 +13,8 @@ from tests.conftest import CLIENT_SECRET, OTHER_CLIENT_SECRET, OTHER_WORKSPACE, 
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
 from tests.fakes.signing import canvas_initialize_body
-from tests.inbox import canvas_rules
 from tests.inbox.catalog import with_service_catalog
 from tests.inbox.driver import Inbox
-from tests.reference import missing_reference, shared_dir
 
 
 @pytest.fixture(params=["itop", "local"])
@@ -60,16 +58,3 @@ def register_conversation(driver: Inbox, fake_intercom: FakeIntercom) -> None:
         parts=driver.parts,
     )
     fake_intercom.add_conversation(body["conversation"])
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many canvases the screen tests validated (see `canvas_rules`)."""
-    if canvas_rules.CHECKED:
-        screens = ", ".join(f"{name} {n}" for name, n in sorted(canvas_rules.CHECKED.items()))
-        total = sum(canvas_rules.CHECKED.values())
-        terminalreporter.write_line(f"Canvas Kit validation: {total} canvases passed ({screens})")
-        if not canvas_rules.schema_available():
-            terminalreporter.write_line(
-                "Canvas Kit validation: without Intercom's schema (our rules only): "
-                + missing_reference(shared_dir() / canvas_rules.SCHEMA)
-            )

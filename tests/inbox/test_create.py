@@ -3,7 +3,6 @@ the reply, and what happens when something after the create call fails or is slo
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from tests.fakes.itop import Failure, FakeItop
 from tests.fakes.signing import make_part
 from tests.inbox.conftest import register_conversation
 from tests.inbox.driver import Inbox
+from tests.waiting import eventually
 
 T0 = 1_767_000_000
 
@@ -290,7 +290,8 @@ async def test_slow_itop_never_creates_two_tickets(
     await inbox.click("form:submit", field__title="Slow one")
     assert inbox.screen == "error"
     assert t("error.itop_slow") in inbox.texts()
-    await asyncio.sleep(0.6)  # the creation goes on in the background
+    # The creation goes on in the background, to its end: the reply to the end user.
+    await eventually(lambda: len(fake_intercom.replies) == 1)
     fake_itop.latency = 0
     await inbox.click("form:submit")  # Retry
     assert inbox.screen == "created"

@@ -6,13 +6,15 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itop_intercom.runtime import Services
 from itop_intercom.settings.retention import RetentionSettings
 from itop_intercom.store.tables import backsync_outbox, conversation_parts, deliveries, jobs
-from itop_intercom.sync.retention import purge
+from itop_intercom.sync import retention
+from itop_intercom.sync.retention import BATCH_TARGET_SECONDS, MIN_BATCH, next_batch_size, purge
 from tests.conftest import WORKSPACE
 
 NOW = 1_800_000_000.0
@@ -196,3 +198,35 @@ async def test_purge_stops_between_batches_when_asked(services: Services) -> Non
     stop.set()
     report = await purge(services.db, RetentionSettings(batch_size=1), when=NOW, stop=stop)
     assert report.total == 0
+
+
+def test_batches_are_sized_by_the_time_they_hold_the_database() -> None:
+    target = BATCH_TARGET_SECONDS
+    # A batch that took four times the target: the next one is a quarter as large.
+    assert next_batch_size(400, 4 * target, 500) == 100
+    # A fast batch: at most twice as large next time (one fast batch may be luck) ...
+    assert next_batch_size(100, target / 10, 500) == 200
+    # ... and never more than `batch_size`, nor fewer than MIN_BATCH rows however slow.
+    assert next_batch_size(400, target / 10, 500) == 500
+    assert next_batch_size(100, 1000 * target, 500) == MIN_BATCH
+    # A `batch_size` below MIN_BATCH is obeyed.
+    assert next_batch_size(2, 1000 * target, 2) == 2
+
+
+async def test_a_slow_sqlite_gets_smaller_batches_and_everything_still_goes(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = 6 * MIN_BATCH + 5  # more than the first, measuring batch (4 * MIN_BATCH)
+    for i in range(count):
+        await add_part(services.engine, f"p{i}", 40, "planned", ("done", 40))
+    # Every batch "takes" ten times the target: the purge falls to its smallest batches.
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(retention, "now", lambda: next(ticks) * 5 * BATCH_TARGET_SECONDS)
+    report = await purge(services.db, RetentionSettings(batch_size=500, pause_seconds=0), when=NOW)
+    assert (report.done_deliveries, report.parts) == (count, count)
+    if services.db.is_sqlite:
+        # Per table: the first batch, then MIN_BATCH-sized ones (2 full, 1 partial).
+        assert report.batches >= 2 * 4
+    else:
+        # No gate to hold: one batch of up to `batch_size` rows per kind of row (seven kinds).
+        assert report.batches == 7

@@ -22,7 +22,11 @@ class RetentionSettings(BaseModel):
     every_minutes: Annotated[float, Field(gt=0, le=1440)] = 60.0
     """How often the worker looks for rows past retention."""
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
-    """Rows deleted per transaction: short transactions never hold webhooks back for long."""
-    pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.02
-    """Pause between two batches, leaving the database to the webhooks and the worker (at least
-    as long as the batch took)."""
+    """Most rows deleted per transaction; each batch is also kept to a few milliseconds, so that
+    webhooks never wait long behind one."""
+    pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.25
+    """Pause between two batches, leaving the database and the processor to the webhooks and
+    the worker (at least as long as the batch took). With batches of a few milliseconds, 0.25 s
+    purges about 1,800 rows a second: a backlog of a million parts (two million rows with their
+    deliveries) in about twenty minutes, a day of ordinary traffic in seconds. Lower purges
+    faster at some cost to the webhooks' latency (0.1 s: about 4,000 rows a second)."""

@@ -28,23 +28,34 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    # WAL lets the web requests read while the worker writes; foreign keys for cascades.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def create_engine(async_url: str) -> AsyncEngine:
     ensure_sqlite_dir(async_url)
     url = make_url(async_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(async_url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            # WAL lets the web requests read while the worker writes; foreign keys for cascades.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(async_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def create_blocking_sqlite_engine(async_url: str) -> sa.Engine:
+    """The same SQLite database through the blocking driver, for a whole transaction run in a
+    thread (see `Database.write_in_thread`); connections may move between the threads of the
+    default executor, one thread at a time."""
+    engine = sa.create_engine(
+        sync_url(async_url), connect_args={"timeout": 30, "check_same_thread": False}
+    )
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def alembic_config(async_url: str) -> Config:

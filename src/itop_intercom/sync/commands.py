@@ -114,7 +114,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if settings is None:
         return EXIT_FAILED
     from itop_intercom.logs import configure
-    from itop_intercom.runtime import build_services
+    from itop_intercom.runtime import build_services, freeze_startup_heap
     from itop_intercom.store.db import upgrade
     from itop_intercom.sync.worker import Worker, run_until_signalled
 
@@ -135,6 +135,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             finally:
                 await services.aclose()
         else:
+            freeze_startup_heap()
             await run_until_signalled(services)
         return 0
 

@@ -49,6 +49,10 @@ class Revived:
     not_dead: list[tuple[int, str]]
 
 
+#: Rows made pending per UPDATE by `revive_dead`.
+REVIVE_CHUNK = 500
+
+
 async def revive_dead(
     conn: AsyncConnection,
     table: sa.Table,
@@ -65,10 +69,11 @@ async def revive_dead(
     query = query.where(table.c.state == "dead") if all_dead else query.where(table.c.id.in_(ids))
     found = {int(r.id): r for r in (await conn.execute(query)).all()}
     revived = sorted(i for i, r in found.items() if r.state == "dead")
-    if revived:
+    # In chunks: `--all` may revive more rows than one statement may carry parameters.
+    for start in range(0, len(revived), REVIVE_CHUNK):
         await conn.execute(
             sa.update(table)
-            .where(table.c.id.in_(revived), table.c.state == "dead")
+            .where(table.c.id.in_(revived[start : start + REVIVE_CHUNK]), table.c.state == "dead")
             .values(state="pending", **values)
         )
     return Revived(

@@ -10,12 +10,14 @@ What goes, with the default settings:
 - finished jobs: done ones after `done_days`, dead ones after `dead_days`;
 - back-sync posts (iTop → Intercom): the same (the change-history cursor has moved past them).
 
-Each batch is one short transaction of at most `batch_size` rows (through the SQLite write gate,
-like every other write of the process), followed by a rest of `pause_seconds` or as long as the
-batch took, whichever is longer, so that webhooks and the worker go on between batches. The
-indexes of migration 0003 make each batch a range
-scan. Several workers may purge at the same time: a row deleted by one is just not counted by
-the other.
+Each batch is one short transaction (through the SQLite write gate, like every other write of
+the process), followed by a rest of `pause_seconds` or as long as the batch took, whichever is
+longer, so that webhooks and the worker go on between batches. On SQLite a webhook that arrives
+during a batch waits for it, so batches are sized by time, not only by rows: each aims at
+`BATCH_TARGET_SECONDS`, with at most `batch_size` rows (the log the deletes fill on SQLite is
+copied back by the worker's checkpoint task, not by a webhook's commit). The indexes of
+migration 0003 make each batch a range scan. Several workers may purge at the same time: a row
+deleted by one is just not counted by the other.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ from itop_intercom.store.tables import jobs as jobs_t
 from itop_intercom.sync.dbutil import now
 
 DAY = 86400.0
+
+#: How long one batch should hold the database (the write gate on SQLite): webhooks arriving
+#: meanwhile wait that long at most, a few milliseconds against their 20 ms goal at the 99th
+#: percentile.
+BATCH_TARGET_SECONDS = 0.004
+
+#: The fewest rows a batch deletes, however slow the database: the purge must still progress.
+MIN_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -132,13 +142,34 @@ async def _count(engine: AsyncEngine, table: sa.Table, where: sa.ColumnElement[b
 
 async def _delete_batch(
     db: Database, table: sa.Table, where: sa.ColumnElement[bool], size: int
-) -> int:
+) -> tuple[int, float]:
+    """Delete up to `size` rows; return how many, and how long the deletion took (the time
+    waited for the write gate, spent by others, does not count)."""
     # No ORDER BY: any rows past retention will do, and sorting them all would turn each batch
     # into a scan of every candidate instead of a short walk of the index.
     ids = sa.select(table.c.id).where(where).limit(size).scalar_subquery()
-    async with db.write_transaction() as conn:
-        result: Any = await conn.execute(sa.delete(table).where(table.c.id.in_(ids)))
-        return int(result.rowcount or 0)
+    statement = sa.delete(table).where(table.c.id.in_(ids))
+
+    def delete(conn: sa.Connection) -> tuple[int, float]:
+        started = now()
+        result: Any = conn.execute(statement)
+        return int(result.rowcount or 0), now() - started
+
+    if db.is_sqlite:
+        # One trip to a thread with the gate held, not one per statement (see write_in_thread).
+        return await db.write_in_thread(delete)
+    async with db.write_transaction() as conn:  # PostgreSQL: no gate, deletes run beside the rest
+        started = now()
+        result: Any = await conn.execute(statement)
+        return int(result.rowcount or 0), now() - started
+
+
+def next_batch_size(size: int, took: float, largest: int) -> int:
+    """The size of the next batch, after one of `size` rows took `took` seconds: scaled towards
+    `BATCH_TARGET_SECONDS`, at most doubled at a time (one fast batch may be luck), between
+    `MIN_BATCH` and `largest` (`retention.batch_size`)."""
+    scaled = size * BATCH_TARGET_SECONDS / max(took, 1e-6)
+    return max(min(MIN_BATCH, largest), min(largest, 2 * size, int(scaled)))
 
 
 async def _delete_all(
@@ -150,16 +181,20 @@ async def _delete_all(
     stop: asyncio.Event | None,
 ) -> int:
     deleted = 0
+    # SQLite: start small, the first batch measures the database (see next_batch_size).
+    # PostgreSQL holds no gate: a batch delays nobody, `batch_size` rows it is.
+    size = min(settings.batch_size, 4 * MIN_BATCH) if db.is_sqlite else settings.batch_size
     while stop is None or not stop.is_set():
-        started = now()
-        n = await _delete_batch(db, table, where, settings.batch_size)
+        n, took = await _delete_batch(db, table, where, size)
         deleted += n
         report.batches += 1
-        if n < settings.batch_size:
+        if n < size:
             break
-        # Rest at least as long as the batch took: on a busy (or slow) database the purge
-        # never takes more than half of the writer's time, whatever the batch size.
-        await asyncio.sleep(max(settings.pause_seconds, now() - started))
+        if db.is_sqlite:
+            size = next_batch_size(size, took, settings.batch_size)
+        # Rest at least as long as the batch held the database: on a busy (or slow) database
+        # the purge never takes more than half of the writer's time, whatever the batch size.
+        await asyncio.sleep(max(settings.pause_seconds, took))
     return deleted
 
 

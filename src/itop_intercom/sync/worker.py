@@ -10,7 +10,8 @@ Loops of one worker:
   that a failing part holds back only the later parts of its own conversation;
 - *heartbeat*: renews this worker's leases every third of `lease_seconds`, so that only a worker
   that is really gone loses its conversations;
-- *back-sync* (`sync.back.runner`): reads iTop's change history and posts to Intercom.
+- *back-sync* (`sync.back.runner`): reads iTop's change history and posts to Intercom;
+- *retention* (`retention_loop`) and, on SQLite, *checkpoint* (`checkpoint_loop`): housekeeping.
 When iTop as a whole stops answering, the applier pauses and `health` probes iTop instead.
 """
 
@@ -33,6 +34,7 @@ from itop_intercom.sync import apply as apply_mod
 from itop_intercom.sync import jobs, queue
 from itop_intercom.sync.authors import AuthorDirectory
 from itop_intercom.sync.back.runner import BacksyncRunner
+from itop_intercom.sync.checkpoint_loop import checkpoint_loop
 from itop_intercom.sync.dbutil import now
 from itop_intercom.sync.failures import Failure, backoff, classify, past_max_age
 from itop_intercom.sync.health import ItopHealth
@@ -81,6 +83,7 @@ class Worker:
             asyncio.create_task(self._heartbeat_loop(stop), name="sync-heartbeat"),
             asyncio.create_task(retention_loop(self.services, stop), name="sync-retention"),
             asyncio.create_task(self.backsync.run(stop), name="backsync"),
+            asyncio.create_task(checkpoint_loop(self.services.db, stop), name="checkpoint"),
         ]
         try:
             await stop.wait()

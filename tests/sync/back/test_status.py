@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from itop_intercom.inbox.home_cache import HomeView
+from itop_intercom.inbox.person import PersonMatch
+from itop_intercom.itop.client import ItopObject
+from itop_intercom.links import LinkedTicket, LinkedTickets
 from itop_intercom.sync.back.runner import BacksyncRunner
 from tests.fakes.intercom import FakeIntercom
 from tests.fakes.itop import FakeItop
@@ -63,3 +67,27 @@ async def test_options_reply_on_resolution_and_close_and_reopen_the_conversation
         assert posted[0]["body"].startswith(f"<p>Your request {ref} has been resolved.</p>")
         assert [c["message_type"] for c in intercom.state_changes] == ["open", "close"]
         assert intercom.conversation("501")["state"] == "closed"
+
+
+async def test_a_status_change_drops_what_the_inbox_home_cached_for_that_ticket(
+    runner: BacksyncRunner, fake_itop: FakeItop, intercom: FakeIntercom
+) -> None:
+    home = runner.services.home_cache
+    ticket = linked(fake_itop, "501")
+    other = linked(fake_itop, "502")
+    await cycle(runner)
+
+    def cached(conversation: str, ticket_id: int) -> None:
+        shown = LinkedTickets(
+            [LinkedTicket(ItopObject("UserRequest", str(ticket_id), {}), True)], 1
+        )
+        match = PersonMatch("found", person_ref=("Person", 15))
+        home.put("ws4test1", conversation, HomeView((None, "a@b.c"), shown, match, 1, home.clock()))
+
+    cached("501", ticket)
+    cached("502", other)
+    fake_itop.ui_add_entry(other, "<p>a reply changes no status</p>")
+    fake_itop.ui_apply_stimulus(ticket, "ev_assign", team_id=37, agent_id=7)
+    await cycle(runner)
+    assert home.get("ws4test1", "501") is None  # Home reads iTop again: "Assigned"
+    assert home.get("ws4test1", "502") is not None

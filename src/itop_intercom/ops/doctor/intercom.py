@@ -60,7 +60,9 @@ class IntercomChecks(CheckGroup):
         for batch in results:
             self.out.extend(batch)
 
-    def _me_task(self, token: str, region: Region) -> asyncio.Task[dict[str, Any] | IntercomError]:
+    def me_task(self, token: str, region: Region) -> asyncio.Task[dict[str, Any] | IntercomError]:
+        """Intercom's `GET /me` for this token, asked once per run whoever needs it (the token
+        checks here, the Messenger checks of step 7)."""
         key = (token, region)
         if key not in self._me:
             self._me[key] = asyncio.ensure_future(self._fetch_me(token, region))
@@ -92,7 +94,7 @@ class IntercomChecks(CheckGroup):
             "the global access token (intercom.access_token)" if fallback else "its access token"
         )
         setting = "intercom.access_token" if fallback else f"workspaces.{workspace_id}.access_token"
-        me = await self._me_task(token, region)
+        me = await self.me_task(token, region)
         if isinstance(me, IntercomError):
             return [
                 self._token_failure(workspace_id, which, setting, region, me),
@@ -244,7 +246,7 @@ class IntercomChecks(CheckGroup):
                 )
             )
             return
-        me = await self._me_task(token, self.settings.intercom.region)
+        me = await self.me_task(token, self.settings.intercom.region)
         if isinstance(me, IntercomError):
             self.out.append(
                 self._token_failure(

@@ -66,7 +66,7 @@ async def run_checks(
             more,
             itop_only=itop_only,
             itop_usable=itop_usable,
-            me_of=intercom_checks._me_task,
+            me_of=intercom_checks.me_task,
             itop_transport=itop_transport,
             intercom_transport=intercom_transport,
         )

@@ -108,6 +108,10 @@ async def poll_once(services: Services, owner: str, lease_seconds: float) -> Pol
         remembered = decide.remember_local(_flat(ahead), memory, cursor.op_id or 0)
         stored = await outbox.commit_poll(db, owner, cursor, new_cursor, [], remembered, class_)
         return PollResult(True, calls, 0, 0, stored)
+    for op in ops:
+        if op.attcode == attrs.status:
+            # The Inbox's Home shows each linked ticket's status: what it cached is now stale.
+            services.home_cache.forget_ticket(int(op.objkey))
     changed = sorted({op.objkey for op in ops if ahead is None or op.objkey in ahead})
     fields = [*_TICKET_FIELDS, attrs.status, attrs.public_log, attrs.private_log]
     tickets = await history.changed_tickets(

@@ -13,7 +13,7 @@ import itop_intercom.sync.queue.planning as planning
 from itop_intercom.store.database import Database
 from itop_intercom.store.tables import deliveries as deliveries_t
 from itop_intercom.store.tables import sync_conversations as conv_t
-from itop_intercom.sync.dbutil import now
+from itop_intercom.sync.dbutil import now, revive_dead
 from itop_intercom.sync.queue.model import DEAD, PENDING, Delivery
 from itop_intercom.sync.queue.planning import is_conversation, refresh_due
 
@@ -167,28 +167,23 @@ async def replay(db: Database, ids: Sequence[int] = (), *, all_dead: bool = Fals
     ticket's log before writing: replaying never duplicates an entry.
     """
     d = deliveries_t
+    t = now()
     async with db.write_transaction() as conn:
-        query = sa.select(d.c.id, d.c.state, d.c.workspace_id, d.c.conversation_id)
-        query = query.where(d.c.state == DEAD) if all_dead else query.where(d.c.id.in_(ids))
-        found = {r.id: r for r in (await conn.execute(query)).all()}
-        not_found = [i for i in ids if i not in found] if not all_dead else []
-        not_dead = [(i, r.state) for i, r in found.items() if r.state != DEAD]
-        targets = sorted(i for i, r in found.items() if r.state == DEAD)
-        t = now()
-        for chunk_start in range(0, len(targets), 500):
-            chunk = targets[chunk_start : chunk_start + 500]
-            await conn.execute(
-                sa.update(d)
-                .where(d.c.id.in_(chunk), d.c.state == DEAD)
-                .values(
-                    state=PENDING,
-                    attempts=0,
-                    due_at=t,
-                    age_from=t,
-                    finished_at=None,
-                    last_error=None,
-                )
-            )
-        keys = {(found[i].workspace_id, found[i].conversation_id) for i in targets}
+        result = await revive_dead(
+            conn,
+            d,
+            ids,
+            all_dead=all_dead,
+            values={
+                "attempts": 0,
+                "due_at": t,
+                "age_from": t,
+                "finished_at": None,
+                "last_error": None,
+            },
+            columns=(d.c.workspace_id, d.c.conversation_id),
+        )
+        found = result.found
+        keys = {(found[i].workspace_id, found[i].conversation_id) for i in result.revived}
         await refresh_due(conn, keys)
-    return ReplayResult(targets, not_found, not_dead)
+    return ReplayResult(result.revived, result.not_found, result.not_dead)
