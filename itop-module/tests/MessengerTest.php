@@ -210,6 +210,15 @@ class MessengerTest extends TestCase
 		$this->assertStringContainsString('did not answer in time', \IssueLog::$aWarnings[0]);
 	}
 
+	public function testTheBudgetSettingIsBoundedAndOptional(): void
+	{
+		$this->assertSame(0.3, Messenger::Budget(''));
+		$this->assertSame(0.3, Messenger::Budget('soon'));
+		$this->assertSame(0.8, Messenger::Budget('0.8'));
+		$this->assertSame(1.0, Messenger::Budget('30'), 'a page is never slowed by more than 1 s');
+		$this->assertSame(0.05, Messenger::Budget('0'));
+	}
+
 	public function testUnconfiguredModuleShowsNothing(): void
 	{
 		\MetaModel::$aModuleSettings = array('itop-intercom-messenger' => array('service_url' => 'http://127.0.0.1:9/', 'shared_key' => ''));

@@ -10,7 +10,8 @@ namespace ItopIntercom\Messenger;
  * own token user; the results are kept in the PHP session. Answers are kept in the session too:
  * a boot until shortly before its identity token expires, a "no Messenger" for the time the
  * service says, a failure for a minute. So the service is asked at most once per user and
- * period, and the whole exchange (two calls at most) gets ~300 ms. Any failure renders the page
+ * period, and the whole exchange (two calls at most) gets ~300 ms (the optional setting
+ * 'budget_seconds', at most 1 s). Any failure renders the page
  * exactly as without the module, with one warning in iTop's log.
  */
 class Messenger
@@ -18,6 +19,8 @@ class Messenger
 	const BOOT_PATH = '/itop/messenger/boot';
 	const SESSION_KEY = 'itop_intercom_messenger';
 	const BUDGET_SECONDS = 0.3;
+	/** The longest budget the optional 'budget_seconds' setting may give: a page is never slowed more. */
+	const MAX_BUDGET_SECONDS = 1.0;
 	const FAILURE_RETRY_SECONDS = 60;
 	const MAX_CACHE_SECONDS = 86400;
 
@@ -41,7 +44,24 @@ class Messenger
 		$sUrl = $oEnv->Setting('service_url');
 		$sKey = $oEnv->Setting('shared_key');
 
-		return new Messenger($oEnv, ($sUrl !== '' && $sKey !== '') ? new ServiceClient($sUrl, $sKey) : null);
+		return new Messenger(
+			$oEnv,
+			($sUrl !== '' && $sKey !== '') ? new ServiceClient($sUrl, $sKey) : null,
+			static::Budget($oEnv->Setting('budget_seconds'))
+		);
+	}
+
+	/**
+	 * The optional 'budget_seconds' setting (a service reached over a slow network), kept between
+	 * 0.05 s and MAX_BUDGET_SECONDS; the default when it is missing or not a number.
+	 */
+	public static function Budget(string $sSetting): float
+	{
+		if (!is_numeric($sSetting)) {
+			return self::BUDGET_SECONDS;
+		}
+
+		return min(max((float) $sSetting, 0.05), self::MAX_BUDGET_SECONDS);
 	}
 
 	/** The script for this page of `$sPortal` ('backoffice' or a portal id); '' for none. */

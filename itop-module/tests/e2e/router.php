@@ -56,6 +56,7 @@ if (isset($aPeople[$sWho])) {
 MetaModel::$aModuleSettings['itop-intercom-messenger'] = array(
 	'service_url' => getenv('ITOP_INTERCOM_SERVICE_URL') ?: '',
 	'shared_key' => getenv('ITOP_INTERCOM_SHARED_KEY') ?: '',
+	'budget_seconds' => getenv('ITOP_INTERCOM_BUDGET_SECONDS') ?: '',
 );
 // The PHP session holds the module's cache, as in iTop.
 session_start();

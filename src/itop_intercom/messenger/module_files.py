@@ -31,6 +31,7 @@ Install it in iTop:
         '{name}' => array(
             'service_url' => '<the URL where iTop reaches this service, e.g. {example}>',
             'shared_key' => '<the value of messenger.shared_key in the service settings>',
+            // optional: 'budget_seconds' => 0.3,  (the module's time per page, at most 1)
         ),
   4. Run `itop-intercom check`: step 7 tests the shared key and that {boot} answers.
 """
