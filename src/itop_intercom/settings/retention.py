@@ -27,6 +27,6 @@ class RetentionSettings(BaseModel):
     pause_seconds: Annotated[float, Field(ge=0, le=60)] = 0.25
     """Pause between two batches, leaving the database and the processor to the webhooks and
     the worker (at least as long as the batch took). With batches of a few milliseconds, 0.25 s
-    purges about 1,800 rows a second: a backlog of a million parts (two million rows with their
+    purges about 1,700 rows a second: a backlog of a million parts (two million rows with their
     deliveries) in about twenty minutes, a day of ordinary traffic in seconds. Lower purges
     faster at some cost to the webhooks' latency (0.1 s: about 4,000 rows a second)."""
