@@ -13,11 +13,11 @@ task covers every process writing the file.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from itop_intercom.logs import get_logger
 from itop_intercom.store.database import Database
 from itop_intercom.sync.failures import classify
+from itop_intercom.sync.retention_loop import wait_or_stop
 
 log = get_logger("itop_intercom.store")
 
@@ -30,8 +30,7 @@ async def checkpoint_loop(
     if not db.is_sqlite:
         return
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+        await wait_or_stop(stop, every_seconds)
         try:
             await db.checkpoint()
         except Exception as exc:

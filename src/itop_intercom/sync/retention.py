@@ -159,9 +159,7 @@ async def _delete_batch(
         # One trip to a thread with the gate held, not one per statement (see write_in_thread).
         return await db.write_in_thread(delete)
     async with db.write_transaction() as conn:  # PostgreSQL: no gate, deletes run beside the rest
-        started = now()
-        result: Any = await conn.execute(statement)
-        return int(result.rowcount or 0), now() - started
+        return await conn.run_sync(delete)
 
 
 def next_batch_size(size: int, took: float, largest: int) -> int:

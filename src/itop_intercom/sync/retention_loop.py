@@ -17,7 +17,8 @@ log = get_logger("itop_intercom.sync.retention")
 FIRST_DELAY_SECONDS = 60.0
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile (the housekeeping loops' pace)."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
@@ -26,7 +27,7 @@ async def retention_loop(services: Services, stop: asyncio.Event) -> None:
     settings = services.settings.retention
     if not settings.enabled:
         return
-    await _wait(stop, min(FIRST_DELAY_SECONDS, settings.every_minutes * 60))
+    await wait_or_stop(stop, min(FIRST_DELAY_SECONDS, settings.every_minutes * 60))
     while not stop.is_set():
         try:
             report = await purge(services.db, settings, stop=stop)
@@ -39,4 +40,4 @@ async def retention_loop(services: Services, stop: asyncio.Event) -> None:
                     **{label.replace(" ", "_"): count for label, count in report.lines()},
                     seconds=round(report.seconds, 2),
                 )
-        await _wait(stop, settings.every_minutes * 60)
+        await wait_or_stop(stop, settings.every_minutes * 60)
